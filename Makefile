@@ -1,0 +1,54 @@
+# Tradia: every command a person or CI runs. `make help` lists them.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+export TRADIA_CACHE ?= $(HOME)/.cache/tradia
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+# Make sure ansible finds our roles, modules and module_utils wherever it is started from.
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+
+MOLECULE_SCENARIOS ?= testbed
+
+.PHONY: help venv system-deps lint unit images molecule test demo demo-down bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: requirements.txt $(wildcard tools/ollama_sim/pyproject.toml app/pyproject.toml) scripts/build-llama-wheel.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	PYTHON=$(BIN)/python $(BIN)/pip install --quiet "$$(PYTHON=$(BIN)/python scripts/build-llama-wheel.sh)"
+	if [ -f tools/ollama_sim/pyproject.toml ]; then $(BIN)/pip install --quiet -e 'tools/ollama_sim[llama]'; fi
+	if [ -f app/pyproject.toml ]; then $(BIN)/pip install --quiet -e 'app[test]'; fi
+	touch $@
+
+venv: $(BIN)/.installed ## Python virtualenv with pinned tools, the simulator and the app
+
+system-deps: ## Debian packages the tests need (docker.io, debootstrap, chromium); needs root
+	scripts/system-deps.sh
+
+lint: venv ## ruff, yamllint, ansible-lint (production profile)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check . || { echo "run: $(BIN)/ruff format ." >&2; exit 1; }
+	$(BIN)/yamllint -s .
+	$(BIN)/ansible-lint
+
+unit: venv ## unit, contract and browser tests (no Docker needed)
+	TRADIA_REQUIRE_LLAMA=1 $(BIN)/pytest $(wildcard tests tools/ollama_sim/tests app/tests)
+
+images: ## start a Docker engine if needed and build the offline test-bed images (cached)
+	scripts/docker-engine.sh
+	scripts/build-images.sh
+
+molecule: venv images ## molecule scenarios against the local test bed
+	for s in $(MOLECULE_SCENARIOS); do $(BIN)/molecule test -s "$$s"; done
+
+test: system-deps lint unit molecule ## everything CI runs
+
+clean: ## remove the virtualenv and caches of this checkout (not the image cache)
+	rm -rf $(VENV) .pytest_cache .ruff_cache
