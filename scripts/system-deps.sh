@@ -3,7 +3,7 @@
 # otherwise it lists what to install and fails.
 set -euo pipefail
 declare -A wanted=(
-  [docker]=docker.io      # the test-bed engine (dockerd started by scripts/docker-engine.sh)
+  [dockerd]=docker.io     # the test-bed engine (dockerd started by scripts/docker-engine.sh)
   [iptables]=iptables
   [debootstrap]=debootstrap  # base image when no registry can be reached
   [chromium]=chromium     # browser tests (Playwright drives Debian's build)
