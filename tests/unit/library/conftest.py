@@ -1,0 +1,117 @@
+"""Fixtures for the unit tests of library/ and module_utils/.
+
+The modules import ``ansible.module_utils.ollama_api``; Ansible finds it through
+``module_utils = ./module_utils`` at run time, here we extend the package path the same way.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import socket
+import ssl
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import ansible.module_utils
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+REPO = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(Path(__file__).parent))
+if str(REPO / "module_utils") not in ansible.module_utils.__path__:
+    ansible.module_utils.__path__.append(str(REPO / "module_utils"))
+
+from fake_ollama import FakeOllama  # noqa: E402
+from tls_helpers import Pki, make_pki  # noqa: E402
+
+API_KEY = "s3cret-Tradia-key-7f1c2e9a"
+
+
+def load_module(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"tradia_{name}", REPO / "library" / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def ollama_info() -> ModuleType:
+    return load_module("ollama_info")
+
+
+@pytest.fixture(scope="session")
+def ollama_model() -> ModuleType:
+    return load_module("ollama_model")
+
+
+class ModuleRun:
+    """The JSON a module printed, plus whether it failed, and the raw text (for leak checks)."""
+
+    def __init__(self, raw: str, rc: int) -> None:
+        self.raw = raw
+        self.rc = rc
+        self.result: dict[str, Any] = json.loads(raw)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.result.get("failed"))
+
+    def __getitem__(self, key: str) -> Any:
+        return self.result[key]
+
+
+@pytest.fixture
+def run_module(capsys: pytest.CaptureFixture[str]):
+    def run(module: ModuleType, args: dict[str, Any], check_mode: bool = False) -> ModuleRun:
+        args = dict(args)
+        if check_mode:
+            args["_ansible_check_mode"] = True
+        with patch_module_args(args), pytest.raises(SystemExit) as exited:
+            module.main()
+        out = capsys.readouterr().out
+        return ModuleRun(out, int(exited.value.code or 0))
+
+    return run
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOllama]:
+    server = FakeOllama()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture
+def tls_fake(pki: Pki) -> Iterator[FakeOllama]:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pki.server_cert, pki.server_key)
+    server = FakeOllama(tls=context)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """Accepts connections (kernel backlog) but never answers: every read times out."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        yield sock.getsockname()[1]
