@@ -23,6 +23,10 @@ def test_defaults_match_argument_specs(role: Path) -> None:
         assert spec.get("description"), f"{role.name}: {name} has no description"
         assert "default" in spec, f"{role.name}: {name} has a default but argument_specs has none"
         assert spec["default"] == value, f"{role.name}: {name} default differs: {spec['default']!r}"
+    no_default = sorted(
+        name for name, spec in options.items() if not spec.get("required") and name not in defaults
+    )
+    assert not no_default, f"{role.name}: optional variables without a default: {no_default}"
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda p: p.name)
