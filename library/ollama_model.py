@@ -262,6 +262,7 @@ error_kind:
   sample: registry_not_found
 """
 
+import json
 import os
 import time
 from typing import Any
@@ -297,7 +298,10 @@ def parse_show_parameters(text: str) -> dict[str, list[str]]:
         if len(fields) == 2:
             value = fields[1].strip()
             if len(value) >= 2 and value[0] == value[-1] == '"':
-                value = value[1:-1]
+                try:  # Ollama prints string values JSON-quoted
+                    value = str(json.loads(value))
+                except ValueError:
+                    value = value[1:-1]
             parsed.setdefault(fields[0], []).append(value)
     return parsed
 
@@ -317,9 +321,7 @@ def parameters_match(show_parameters: Any, wanted: dict[str, Any]) -> bool:
     return True
 
 
-def file_model_differences(
-    show: dict[str, Any], sha: str, params: dict[str, Any]
-) -> list[str]:
+def file_model_differences(show: dict[str, Any], sha: str, params: dict[str, Any]) -> list[str]:
     """Why an existing model does not match the wanted file model (empty: up to date)."""
     reasons = []
     current = blob_digest_from_show(show)
@@ -329,9 +331,7 @@ def file_model_differences(
         wanted = params[field]
         if wanted is not None and (show.get(field) or "").strip() != wanted.strip():
             reasons.append(f"{field} differs")
-    if params["parameters"] and not parameters_match(
-        show.get("parameters"), params["parameters"]
-    ):
+    if params["parameters"] and not parameters_match(show.get("parameters"), params["parameters"]):
         reasons.append("parameters differ")
     return reasons
 
@@ -425,8 +425,10 @@ class ModelManager:
         self.result["blob_digest"] = sha
         if before is not None:
             show = self.client.show(self.name)
-            reasons = ["the model vanished"] if show is None else file_model_differences(
-                show, sha, self.params
+            reasons = (
+                ["the model vanished"]
+                if show is None
+                else file_model_differences(show, sha, self.params)
             )
             if not reasons:
                 self._finish(before, before)

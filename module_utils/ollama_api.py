@@ -37,8 +37,14 @@ _BLOB_REF = re.compile(r"sha256[-:]([0-9a-f]{64})")
 
 # Kinds an interrupted pull may recover from by simply pulling again.
 RETRYABLE_KINDS = frozenset(
-    {"connection_refused", "connection_lost", "timeout", "interrupted", "server_error",
-     "stream_error"}
+    {
+        "connection_refused",
+        "connection_lost",
+        "timeout",
+        "interrupted",
+        "server_error",
+        "stream_error",
+    }
 )
 
 
@@ -134,8 +140,15 @@ def classify_exception(exc: BaseException, url: str, timeout: float) -> OllamaEr
         isinstance(exc, urllib.error.URLError) and "timed out" in str(exc.reason)
     ):
         return OllamaError("timeout", f"timed out after {timeout:g} s waiting for {url}")
-    if isinstance(cause, (http.client.RemoteDisconnected, ConnectionResetError,
-                          http.client.IncompleteRead, BrokenPipeError)):
+    if isinstance(
+        cause,
+        (
+            http.client.RemoteDisconnected,
+            ConnectionResetError,
+            http.client.IncompleteRead,
+            BrokenPipeError,
+        ),
+    ):
         return OllamaError(
             "connection_lost", f"the connection to {url} was closed unexpectedly ({cause!r})"
         )
@@ -528,9 +541,7 @@ class OllamaClient:
         self._require_success(lines, "/api/create")
         return lines
 
-    def pull_once(
-        self, name: str, progress: Callable[[dict[str, Any]], None] | None = None
-    ) -> int:
+    def pull_once(self, name: str, progress: Callable[[dict[str, Any]], None] | None = None) -> int:
         """One streamed pull; returns the layer bytes reported. Raises on any failure."""
         layers: dict[str, int] = {}
         last: dict[str, Any] = {}

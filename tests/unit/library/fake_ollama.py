@@ -72,8 +72,12 @@ class FakeOllama:
                 except ValueError:
                     parsed = None
                 rec = Recorded(
-                    self.command, self.path, dict(self.headers.items()), len(body),
-                    hashlib.sha256(body).hexdigest(), parsed,
+                    self.command,
+                    self.path,
+                    dict(self.headers.items()),
+                    len(body),
+                    hashlib.sha256(body).hexdigest(),
+                    parsed,
                 )
                 owner.requests.append(rec)
                 path = self.path.split("?", 1)[0]
@@ -123,10 +127,14 @@ class FakeOllama:
 
     # ---- state helpers -----------------------------------------------------------------
 
-    def add_model(self, name: str, digest: str | None = None, blob: str | None = None,
-                  **show: Any) -> None:
+    def add_model(
+        self, name: str, digest: str | None = None, blob: str | None = None, **show: Any
+    ) -> None:
         self.models[name] = {
-            "name": name, "model": name, "size": 1000, "digest": digest or digest_of(name),
+            "name": name,
+            "model": name,
+            "size": 1000,
+            "digest": digest or digest_of(name),
             "modified_at": "2026-11-26T16:00:00.000000000Z",
             "details": {"format": "gguf", "family": "llama"},
         }
@@ -167,22 +175,31 @@ class FakeOllama:
             name = payload["model"]
             layer = "sha256:" + digest_of(name + "layer")
             self.add_model(name, self.pull_digests.get(name))
-            return Reply(body=ndjson(
-                {"status": "pulling manifest"},
-                {"status": "pulling abc", "digest": layer, "total": 1000, "completed": 500},
-                {"status": "pulling abc", "digest": layer, "total": 1000, "completed": 1000},
-                {"status": "verifying sha256 digest"},
-                {"status": "writing manifest"},
-                {"status": "success"},
-            ), content_type="application/x-ndjson")
+            return Reply(
+                body=ndjson(
+                    {"status": "pulling manifest"},
+                    {"status": "pulling abc", "digest": layer, "total": 1000, "completed": 500},
+                    {"status": "pulling abc", "digest": layer, "total": 1000, "completed": 1000},
+                    {"status": "verifying sha256 digest"},
+                    {"status": "writing manifest"},
+                    {"status": "success"},
+                ),
+                content_type="application/x-ndjson",
+            )
         if path == "/api/create":
             name = payload["model"]
             blob = next(iter(payload["files"].values())).split(":", 1)[1]
             if blob not in self.blobs:
                 return Reply(400, {"error": f"blob sha256:{blob} not found"})
-            self.add_model(name, digest_of(name + blob), blob,
-                           template=payload.get("template", ""),
-                           system=payload.get("system", ""))
-            return Reply(body=ndjson({"status": "using existing layer"}, {"status": "success"}),
-                         content_type="application/x-ndjson")
+            self.add_model(
+                name,
+                digest_of(name + blob),
+                blob,
+                template=payload.get("template", ""),
+                system=payload.get("system", ""),
+            )
+            return Reply(
+                body=ndjson({"status": "using existing layer"}, {"status": "success"}),
+                content_type="application/x-ndjson",
+            )
         return Reply(404, b"404 page not found", "text/plain")

@@ -70,9 +70,14 @@ def test_required_models_missing_are_named(fake: FakeOllama, ollama_info, run_mo
     assert_no_key(run)
 
 
-@pytest.mark.parametrize(("present", "required"), [
-    ("x:latest", "x"), ("x", "x:latest"), ("ns/x:latest", "ns/x"),
-])
+@pytest.mark.parametrize(
+    ("present", "required"),
+    [
+        ("x:latest", "x"),
+        ("x", "x:latest"),
+        ("ns/x:latest", "ns/x"),
+    ],
+)
 def test_name_without_tag_is_latest(fake, ollama_info, run_module, present, required):
     fake.add_model(present)
     run = run_module(ollama_info, args(fake.url, required_models=[required]))
