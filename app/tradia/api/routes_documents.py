@@ -1,0 +1,77 @@
+"""Document translation: several files in, progress events out, then one file or a ZIP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.responses import StreamingResponse
+
+from tradia.api.deps import StateDep, UserDep
+from tradia.api.errors import RequestRejected
+from tradia.api.routes_tasks import STREAM_DOC, check_language
+from tradia.api.streaming import ndjson_response
+from tradia.documents.translation_job import DocumentJob
+from tradia.generation import Event
+
+router = APIRouter(prefix="/api", tags=["documents"])
+
+# Beyond this a batch would occupy the GPU for too long in one request.
+MAX_SEGMENTS = 3000
+
+
+@router.post("/documents/translate", responses=STREAM_DOC, response_class=StreamingResponse)
+async def translate_documents(
+    state: StateDep,
+    user: UserDep,
+    files: Annotated[list[UploadFile], File()],
+    target: Annotated[str, Form()],
+    source: Annotated[str, Form()] = "auto",
+    model: Annotated[str | None, Form(pattern=r"^[A-Za-z0-9._:/-]{1,200}$")] = None,
+    as_zip: Annotated[bool, Form()] = False,
+) -> StreamingResponse:
+    """Events: documents, queued, progress, file_done (with failed segments), download
+    (base64 file), done | error."""
+    config = state.settings
+    if len(files) > config.max_files:
+        raise RequestRejected(
+            413, "too_many_files",
+            f"{len(files)} files sent; at most {config.max_files} at once.",
+            limit=config.max_files,
+        )
+    check_language(state, target)
+    if source != "auto":
+        check_language(state, source)
+    job = DocumentJob(
+        llm=state.llm,
+        glossary=state.glossary,
+        user=user,
+        model=model or config.ollama_model,
+        source=None if source == "auto" else source,
+        target=target,
+        as_zip=as_zip,
+    )
+    for upload in files:
+        data = await upload.read(config.max_file_bytes + 1)
+        if len(data) > config.max_file_bytes:
+            raise RequestRejected(
+                413, "file_too_large",
+                f"'{upload.filename}' is larger than {config.max_file_bytes // 1024} KiB.",
+                limit=config.max_file_bytes,
+            )
+        job.add(upload.filename or "document.txt", data)
+    segments = sum(len(f.document.segments) for f in job.files if f.document)
+    if segments > MAX_SEGMENTS:
+        raise RequestRejected(
+            413, "too_many_segments",
+            f"These files hold {segments} paragraphs to translate; at most {MAX_SEGMENTS} at once.",
+            limit=MAX_SEGMENTS,
+        )
+
+    async def events() -> AsyncIterator[Event]:
+        async for event in job.run():
+            yield event
+        yield {"type": "done", "done_reason": "stop", "truncated": False}
+
+    return ndjson_response(events(), "document")

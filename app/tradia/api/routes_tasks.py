@@ -1,0 +1,201 @@
+"""The text tasks, each answering with an NDJSON event stream (see api/streaming.py)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from tradia.api.deps import StateDep, UserDep
+from tradia.api.errors import RequestRejected
+from tradia.api.streaming import done_event, ndjson_response, require_text
+from tradia.generation import Event, Relay
+from tradia.glossary import glossary_report
+from tradia.state import AppState
+from tradia.tasks.correction import build_correction_request, correction_result
+from tradia.tasks.language_detection import detect_language
+from tradia.tasks.minutes import build_minutes_request, minutes_result
+from tradia.tasks.reformulation import (
+    TONES_BY_ID,
+    build_reformulation_request,
+    reformulation_result,
+)
+from tradia.tasks.translation import build_translation_request
+from tradia.upstream.errors import ErrorKind, UpstreamError
+
+router = APIRouter(prefix="/api", tags=["tasks"])
+
+STREAM_DOC = {
+    200: {
+        "description": "NDJSON events: queued, started, detected, token, result, done | error",
+        "content": {"application/x-ndjson": {}},
+    },
+    413: {"description": "Text, file or request too large"},
+}
+
+ModelName = Annotated[str | None, Field(None, pattern=r"^[A-Za-z0-9._:/-]{1,200}$")]
+UiLanguage = Literal["fr", "en"]
+
+
+class TranslateIn(BaseModel):
+    text: str = Field(min_length=1)
+    source: str = "auto"
+    target: str
+    model: ModelName = None
+
+
+class CorrectIn(BaseModel):
+    text: str = Field(min_length=1)
+    model: ModelName = None
+    ui_language: UiLanguage = "fr"
+
+
+class ReformulateIn(BaseModel):
+    text: str = Field(min_length=1)
+    tone: str = "professional"
+    model: ModelName = None
+    ui_language: UiLanguage = "fr"
+
+
+def check_text(state: AppState, text: str) -> None:
+    limit = state.settings.max_chars
+    if len(text) > limit:
+        raise RequestRejected(
+            413, "text_too_long",
+            f"The text has {len(text)} characters; the limit is {limit}. Split it or use the"
+            " Documents tab.",
+            limit=limit,
+        )
+    if not text.strip():
+        raise RequestRejected(422, "text_empty", "The text is empty.")
+
+
+def check_language(state: AppState, code: str) -> None:
+    if code not in state.settings.languages:
+        raise RequestRejected(
+            422, "language_unsupported",
+            f"Unsupported language '{code}'; available: {', '.join(state.settings.languages)}.",
+        )
+
+
+@router.post("/translate", responses=STREAM_DOC, response_class=StreamingResponse)
+async def translate(body: TranslateIn, state: StateDep, user: UserDep) -> StreamingResponse:
+    check_text(state, body.text)
+    check_language(state, body.target)
+    if body.source != "auto":
+        check_language(state, body.source)
+    model = body.model or state.settings.ollama_model
+
+    async def events() -> AsyncIterator[Event]:
+        source: str | None = None if body.source == "auto" else body.source
+        if source is None:
+            source = detect_language(body.text, state.settings.languages)
+            yield {"type": "detected", "language": source}
+        entries = state.glossary.matching(body.text, source, body.target)
+        request = build_translation_request(model, body.text, source, body.target, entries)
+        relay = Relay()
+        async for event in relay.events(state.llm.stream("translation", user, request)):
+            yield event
+        generation = relay.generation
+        require_text(generation)
+        yield {
+            "type": "result",
+            "text": generation.text,
+            "glossary": glossary_report(entries, generation.text),
+        }
+        yield done_event(generation)
+
+    return ndjson_response(events(), "translation")
+
+
+@router.post("/correct", responses=STREAM_DOC, response_class=StreamingResponse)
+async def correct(body: CorrectIn, state: StateDep, user: UserDep) -> StreamingResponse:
+    check_text(state, body.text)
+    model = body.model or state.settings.ollama_model
+
+    async def events() -> AsyncIterator[Event]:
+        request = build_correction_request(model, body.text, body.ui_language)
+        relay = Relay()
+        async for event in relay.events(state.llm.stream("correction", user, request)):
+            yield event
+        generation = relay.generation
+        yield correction_result(body.text, generation.text, generation.truncated)
+        yield done_event(generation)
+
+    return ndjson_response(events(), "correction")
+
+
+@router.post("/reformulate", responses=STREAM_DOC, response_class=StreamingResponse)
+async def reformulate(body: ReformulateIn, state: StateDep, user: UserDep) -> StreamingResponse:
+    check_text(state, body.text)
+    tone = TONES_BY_ID.get(body.tone)
+    if tone is None:
+        raise RequestRejected(
+            422, "tone_unknown", f"Unknown tone; available: {', '.join(TONES_BY_ID)}."
+        )
+    model = body.model or state.settings.ollama_model
+
+    async def events() -> AsyncIterator[Event]:
+        request = build_reformulation_request(model, body.text, tone, body.ui_language)
+        relay = Relay()
+        async for event in relay.events(state.llm.stream("reformulation", user, request)):
+            yield event
+        generation = relay.generation
+        yield reformulation_result(body.text, generation.text, generation.truncated)
+        yield done_event(generation)
+
+    return ndjson_response(events(), "reformulation")
+
+
+_IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
+
+
+@router.post("/minutes", responses=STREAM_DOC, response_class=StreamingResponse)
+async def minutes(
+    state: StateDep,
+    user: UserDep,
+    notes: Annotated[str, Form()] = "",
+    language: Annotated[UiLanguage, Form()] = "fr",
+    model: Annotated[str | None, Form(pattern=r"^[A-Za-z0-9._:/-]{1,200}$")] = None,
+    photo: Annotated[UploadFile | None, File()] = None,
+) -> StreamingResponse:
+    chosen = model or state.settings.ollama_model
+    images: list[str] = []
+    if photo is not None and photo.filename:
+        if photo.content_type not in _IMAGE_TYPES:
+            raise RequestRejected(415, "image_type", "The photo must be a JPEG, PNG or WebP image.")
+        data = await photo.read(state.settings.max_image_bytes + 1)
+        if len(data) > state.settings.max_image_bytes:
+            raise RequestRejected(
+                413, "image_too_large",
+                f"The photo is larger than {state.settings.max_image_bytes // 1048576} MiB.",
+                limit=state.settings.max_image_bytes,
+            )
+        details = await state.client.show(chosen)
+        if "vision" not in details.capabilities:
+            raise RequestRejected(
+                422, "vision_unsupported",
+                f"The model '{chosen}' cannot read images: choose a model with vision.",
+            )
+        images.append(base64.b64encode(data).decode("ascii"))
+    if notes:
+        check_text(state, notes)
+    elif not images:
+        raise RequestRejected(422, "minutes_empty", "Give the meeting notes, a photo, or both.")
+
+    async def events() -> AsyncIterator[Event]:
+        request = build_minutes_request(chosen, notes, images, language)
+        relay = Relay()
+        async for event in relay.events(state.llm.stream("minutes", user, request)):
+            yield event
+        generation = relay.generation
+        if not generation.text.strip():
+            raise UpstreamError(ErrorKind.GENERATION_FAILED, "The AI server returned nothing.")
+        yield minutes_result(generation.text, generation.truncated, language)
+        yield done_event(generation)
+
+    return ndjson_response(events(), "minutes")

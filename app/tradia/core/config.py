@@ -1,0 +1,161 @@
+"""Settings, read once at start-up from the environment (and optional secret files).
+
+Names follow the deployment guide (OLLAMA_BASE_URL, OLLAMA_API_KEY, OLLAMA_MODEL, OLLAMA_TIMEOUT)
+so an existing `.env` keeps working; everything Tradia-specific is prefixed TRADIA_.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Placeholders seen in guides and templates: starting with one of them is a deployment mistake.
+_PLACEHOLDER_KEYS = frozenset({"changethis", "changeme", "ma-super-cle-secrete", "secret"})
+
+LANGUAGE_NAMES = {
+    "fr": "French",
+    "en": "English",
+    "ar": "Arabic",
+    "es": "Spanish",
+    "de": "German",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+}
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+
+    # --- upstream (the AI server) -------------------------------------------------------------
+    ollama_base_url: str = Field(
+        "http://127.0.0.1:11434", validation_alias=_env("OLLAMA_BASE_URL", "ollama_base_url")
+    )
+    ollama_api_user: str = Field("api", validation_alias=_env("OLLAMA_API_USER", "ollama_api_user"))
+    ollama_api_key: SecretStr | None = Field(
+        None, validation_alias=_env("OLLAMA_API_KEY", "ollama_api_key")
+    )
+    ollama_api_key_file: Path | None = Field(
+        None, validation_alias=_env("OLLAMA_API_KEY_FILE", "ollama_api_key_file")
+    )
+    ollama_ca_file: Path | None = Field(
+        None, validation_alias=_env("OLLAMA_CA_FILE", "ollama_ca_file")
+    )
+    ollama_model: str = Field(
+        "llama3.1:8b", validation_alias=_env("OLLAMA_MODEL", "ollama_model")
+    )
+    # Read timeout between two upstream bytes: covers queueing on the GPU server and prefill.
+    ollama_timeout: float = Field(
+        120.0, gt=0, validation_alias=_env("OLLAMA_TIMEOUT", "ollama_timeout")
+    )
+    ollama_connect_timeout: float = Field(
+        5.0, gt=0, validation_alias=_env("OLLAMA_CONNECT_TIMEOUT", "ollama_connect_timeout")
+    )
+    # One fixed context for every request: a different num_ctx reloads the model.
+    ollama_num_ctx: int = Field(
+        8192, ge=512, validation_alias=_env("OLLAMA_NUM_CTX", "ollama_num_ctx")
+    )
+    ollama_keep_alive: str = Field(
+        "30m", validation_alias=_env("OLLAMA_KEEP_ALIVE", "ollama_keep_alive")
+    )
+
+    # --- capacity -------------------------------------------------------------------------------
+    # Generations running at once: match OLLAMA_NUM_PARALLEL x number of AI servers.
+    concurrency: int = Field(2, ge=1, validation_alias=_env("TRADIA_CONCURRENCY", "concurrency"))
+    max_waiting: int = Field(50, ge=0, validation_alias=_env("TRADIA_MAX_WAITING", "max_waiting"))
+    # Whole-generation ceiling, on top of the per-read timeout.
+    generation_timeout: float = Field(
+        600.0, gt=0, validation_alias=_env("TRADIA_GENERATION_TIMEOUT", "generation_timeout")
+    )
+
+    # --- limits -----------------------------------------------------------------------------------
+    # With num_ctx 8192: ~2,700 tokens in and as many out, plus the instructions.
+    max_chars: int = Field(8000, ge=100, validation_alias=_env("TRADIA_MAX_CHARS", "max_chars"))
+    max_file_bytes: int = Field(
+        5 * 1024 * 1024, ge=1024, validation_alias=_env("TRADIA_MAX_FILE_BYTES", "max_file_bytes")
+    )
+    max_files: int = Field(10, ge=1, validation_alias=_env("TRADIA_MAX_FILES", "max_files"))
+    max_image_bytes: int = Field(
+        8 * 1024 * 1024,
+        ge=1024,
+        validation_alias=_env("TRADIA_MAX_IMAGE_BYTES", "max_image_bytes"),
+    )
+
+    # --- features -----------------------------------------------------------------------------------
+    languages: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["fr", "en", "ar", "es", "de", "it"],
+        validation_alias=_env("TRADIA_LANGUAGES", "languages"),
+    )
+    glossary_file: Path | None = Field(
+        None, validation_alias=_env("TRADIA_GLOSSARY_FILE", "glossary_file")
+    )
+    # Header set by the reverse proxy with the authenticated user (Traefik basicAuth headerField,
+    # an SSO forward-auth header). Only used to count usage per user.
+    user_header: str = Field(
+        "X-Forwarded-User", validation_alias=_env("TRADIA_USER_HEADER", "user_header")
+    )
+    docs_enabled: bool = Field(True, validation_alias=_env("TRADIA_DOCS_ENABLED", "docs_enabled"))
+
+    # --- serving --------------------------------------------------------------------------------------
+    host: str = Field("0.0.0.0", validation_alias=_env("TRADIA_HOST", "host"))  # noqa: S104
+    port: int = Field(8000, validation_alias=_env("TRADIA_PORT", "port"))
+    # Proxy headers (X-Forwarded-*) are trusted only from these addresses/networks.
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1", validation_alias=_env("TRADIA_FORWARDED_ALLOW_IPS", "forwarded_allow_ips")
+    )
+    log_level: str = Field("INFO", validation_alias=_env("TRADIA_LOG_LEVEL", "log_level"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_lists(cls, data: object) -> object:
+        if isinstance(data, dict):
+            for key in ("TRADIA_LANGUAGES", "languages"):
+                if key in data:
+                    data[key] = _split_csv(data[key])
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        key = self.api_key  # reads the file: fails early when it is unreadable
+        if not key:
+            raise ValueError(
+                "no API key: set OLLAMA_API_KEY or OLLAMA_API_KEY_FILE (the AI server's basic-auth"
+                " password for user 'api')"
+            )
+        if key.lower() in _PLACEHOLDER_KEYS:
+            raise ValueError("OLLAMA_API_KEY is a placeholder from the guide: use a real secret")
+        if not self.ollama_base_url.startswith(("http://", "https://")):
+            raise ValueError("OLLAMA_BASE_URL must start with http:// or https://")
+        unknown = [code for code in self.languages if code not in LANGUAGE_NAMES]
+        if unknown or not self.languages:
+            raise ValueError(
+                f"TRADIA_LANGUAGES: unknown codes {unknown}; known: {sorted(LANGUAGE_NAMES)}"
+            )
+        if self.ollama_ca_file is not None and not self.ollama_ca_file.is_file():
+            raise ValueError(f"OLLAMA_CA_FILE {self.ollama_ca_file} is not a readable file")
+        return self
+
+    @cached_property
+    def api_key(self) -> str:
+        if self.ollama_api_key_file is not None:
+            try:
+                return self.ollama_api_key_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ValueError(f"OLLAMA_API_KEY_FILE unreadable: {exc.strerror}") from exc
+        if self.ollama_api_key is not None:
+            return self.ollama_api_key.get_secret_value().strip()
+        return ""

@@ -1,0 +1,185 @@
+"""Translates a batch of documents segment by segment, reporting progress as events.
+
+Each segment takes its own turn in the generation queue, so a long document never blocks
+interactive users. A segment whose generation fails or whose markup comes back damaged keeps
+its original text and is listed in the file's report; an upstream failure that will not go away
+(unreachable, refused key, missing model) ends the job with an error.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import zipfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+from tradia.documents.formats import MEDIA_TYPES, open_document
+from tradia.documents.model import Document, DocumentRejected, Segment
+from tradia.documents.tagged_text import Part, TagMismatch, parse_model_output
+from tradia.generation import Event, LLMService, Relay
+from tradia.glossary import Glossary
+from tradia.tasks.translation import build_translation_request
+from tradia.upstream.errors import ErrorKind, UpstreamError
+
+# Failures that concern one segment; anything else ends the job.
+_SEGMENT_FAILURES = {ErrorKind.GENERATION_FAILED, ErrorKind.LLM_TIMEOUT}
+_MAX_CONSECUTIVE_FAILURES = 3
+_EXCERPT = 80
+
+
+@dataclass
+class _File:
+    name: str
+    document: Document | None
+    error: str | None = None
+    failed: list[dict[str, object]] = field(default_factory=list)
+    output: bytes | None = None
+
+
+def output_name(name: str, target: str) -> str:
+    path = PurePath(PurePath(name).name)
+    return f"{path.stem}.{target}{path.suffix}"
+
+
+class _SegmentFailed(Exception):
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        self.message = message
+        super().__init__(reason)
+
+
+@dataclass
+class DocumentJob:
+    llm: LLMService
+    glossary: Glossary
+    user: str
+    model: str
+    source: str | None
+    target: str
+    as_zip: bool
+    files: list[_File] = field(default_factory=list)
+
+    def add(self, name: str, data: bytes) -> None:
+        try:
+            self.files.append(_File(name, open_document(name, data)))
+        except DocumentRejected as exc:
+            self.files.append(_File(name, None, error=str(exc)))
+
+    async def _translate(self, segment: Segment) -> AsyncIterator[Event | list[Part]]:
+        entries = self.glossary.matching(segment.plain, self.source, self.target)
+        request = build_translation_request(
+            self.model, segment.text, self.source, self.target, entries, keep_tags=segment.tagged
+        )
+        relay = Relay()
+        async for event in relay.events(
+            self.llm.stream("document", self.user, request, emit_tokens=False)
+        ):
+            if event["type"] == "queued":
+                yield event
+        generation = relay.generation
+        if generation.truncated:
+            raise _SegmentFailed("truncated", "the translation was cut by the length limit")
+        answer = generation.text.strip()
+        if not answer:
+            raise _SegmentFailed("empty", "the AI server returned nothing")
+        if not segment.tagged:
+            yield [answer]
+            return
+        try:
+            yield parse_model_output(answer, segment.parts)
+        except TagMismatch as exc:
+            raise _SegmentFailed("markup_lost", f"the inline markup was not kept ({exc})") from exc
+
+    async def run(self) -> AsyncIterator[Event]:
+        total = sum(len(f.document.segments) for f in self.files if f.document)
+        yield {
+            "type": "documents",
+            "total": total,
+            "files": [
+                {"name": f.name, "segments": len(f.document.segments) if f.document else 0,
+                 "error": f.error}
+                for f in self.files
+            ],
+        }
+        done = 0
+        consecutive_failures = 0
+        for file in self.files:
+            if file.document is None:
+                continue
+            translations: list[list[Part] | None] = []
+            for index, segment in enumerate(file.document.segments):
+                translated: list[Part] | None = None
+                try:
+                    async for item in self._translate(segment):
+                        if isinstance(item, list):
+                            translated = item
+                        else:
+                            yield {**item, "file": file.name}
+                    consecutive_failures = 0
+                except (UpstreamError, _SegmentFailed) as exc:
+                    if isinstance(exc, UpstreamError):
+                        if exc.kind not in _SEGMENT_FAILURES:
+                            raise
+                        consecutive_failures += 1
+                        if consecutive_failures >= _MAX_CONSECUTIVE_FAILURES:
+                            raise
+                        reason, message = exc.kind.value, exc.message
+                    else:
+                        reason, message = exc.reason, exc.message
+                    file.failed.append(
+                        {"segment": index + 1, "reason": reason, "message": message,
+                         "excerpt": segment.plain[:_EXCERPT]}
+                    )
+                translations.append(translated)
+                done += 1
+                yield {"type": "progress", "file": file.name, "done": done, "total": total}
+            file.output = file.document.rebuild(translations)
+            yield {
+                "type": "file_done",
+                "file": file.name,
+                "output": output_name(file.name, self.target),
+                "segments": len(file.document.segments),
+                "failed": file.failed,
+            }
+        yield self._download()
+
+    def _download(self) -> Event:
+        finished = [f for f in self.files if f.output is not None]
+        if not finished:
+            raise UpstreamError(ErrorKind.GENERATION_FAILED, "No file could be translated.")
+        if len(finished) == 1 and not self.as_zip:
+            file = finished[0]
+            name = output_name(file.name, self.target)
+            media_type = MEDIA_TYPES[PurePath(name).suffix.lower()]
+            payload = file.output or b""
+        else:
+            name = f"tradia-{self.target}.zip"
+            media_type = "application/zip"
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for file in finished:
+                    archive.writestr(output_name(file.name, self.target), file.output or b"")
+                report = self._report()
+                if report:
+                    archive.writestr("tradia-report.txt", report)
+            payload = buffer.getvalue()
+        return {
+            "type": "download",
+            "filename": name,
+            "media_type": media_type,
+            "data_base64": base64.b64encode(payload).decode("ascii"),
+        }
+
+    def _report(self) -> str:
+        lines = []
+        for file in self.files:
+            if file.error:
+                lines.append(f"{file.name}: not translated: {file.error}")
+            for failure in file.failed:
+                lines.append(
+                    f"{file.name}: segment {failure['segment']} kept in the original language"
+                    f" ({failure['message']}): {failure['excerpt']}"
+                )
+        return "\n".join(lines) + ("\n" if lines else "")

@@ -1,0 +1,80 @@
+"""Builds the FastAPI app: one router per area, shared state from the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from tradia.api import routes_documents, routes_health, routes_settings, routes_tasks
+from tradia.api.errors import install_error_handlers
+from tradia.core.config import Settings
+from tradia.core.logging import configure_logging
+from tradia.generation import LLMService
+from tradia.glossary import Glossary
+from tradia.metrics import Metrics
+from tradia.queue import GenerationQueue
+from tradia.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from tradia.state import AppState
+from tradia.upstream.ollama_client import OllamaClient, build_http_client
+
+STATIC_DIR = Path(__file__).parent / "static"
+# Room for multipart overhead and form fields beside the files themselves.
+_FORM_MARGIN = 256 * 1024
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()  # type: ignore[call-arg]
+    configure_logging(settings.log_level)
+    glossary = Glossary.load(settings.glossary_file)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        metrics = Metrics()
+        queue = GenerationQueue(settings.concurrency, settings.max_waiting)
+        metrics.queue_waiting.set_function(lambda: queue.waiting)
+        metrics.generations_running.set_function(lambda: queue.running)
+        async with build_http_client(settings) as http:
+            client = OllamaClient(http, settings)
+            app.state.tradia = AppState(
+                settings=settings,
+                http=http,
+                client=client,
+                queue=queue,
+                metrics=metrics,
+                llm=LLMService(client, queue, metrics, settings),
+                glossary=glossary,
+            )
+            yield
+
+    docs = settings.docs_enabled
+    app = FastAPI(
+        title="Tradia",
+        version="0.1.0",
+        summary="Self-hosted AI writing assistant on Ollama",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    install_error_handlers(app)
+    for router in (
+        routes_health.router,
+        routes_settings.router,
+        routes_tasks.router,
+        routes_documents.router,
+    ):
+        app.include_router(router)
+    app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="ui")
+    body_limit = max(
+        settings.max_files * settings.max_file_bytes,
+        settings.max_image_bytes,
+        settings.max_chars * 4,
+    ) + _FORM_MARGIN
+    # No CORS middleware on purpose: the UI is served from the same origin.
+    app.add_middleware(BodySizeLimitMiddleware, limit=body_limit)
+    app.add_middleware(SecurityHeadersMiddleware)
+    return app

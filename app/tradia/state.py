@@ -1,0 +1,25 @@
+"""What the app holds for its whole life (built in the lifespan, shared by every request)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from tradia.core.config import Settings
+from tradia.generation import LLMService
+from tradia.glossary import Glossary
+from tradia.metrics import Metrics
+from tradia.queue import GenerationQueue
+from tradia.upstream.ollama_client import OllamaClient
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    http: httpx.AsyncClient
+    client: OllamaClient
+    queue: GenerationQueue
+    metrics: Metrics
+    llm: LLMService
+    glossary: Glossary
