@@ -16,8 +16,10 @@ def main() -> None:
         settings = Settings()  # type: ignore[call-arg]
     except ValidationError as exc:
         # Without the input values: they may hold the key.
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}"
-                             for e in exc.errors(include_input=False))
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}"
+            for e in exc.errors(include_input=False)
+        )
         sys.exit(f"tradia: invalid configuration: {problems}")
     uvicorn.run(
         create_app(settings),

@@ -132,8 +132,12 @@ class LLMService:
                 status = "cancelled"
             raise
         finally:
-            fields: dict[str, Any] = {"task": task, "model": request.model, "user": user,
-                                      "status": status}
+            fields: dict[str, Any] = {
+                "task": task,
+                "model": request.model,
+                "user": user,
+                "status": status,
+            }
             if generation is not None:
                 fields.update(generation.stats(), done_reason=generation.outcome.done_reason)
             log.info("llm_call", extra=fields)

@@ -68,7 +68,8 @@ class Glossary:
         found = [
             e
             for e in self.entries
-            if e.target == target and (source is None or e.source == source)
+            if e.target == target
+            and (source is None or e.source == source)
             and e.pattern().search(text)
         ]
         return sorted(found, key=lambda e: -len(e.term))

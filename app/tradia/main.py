@@ -69,11 +69,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="ui")
-    body_limit = max(
-        settings.max_files * settings.max_file_bytes,
-        settings.max_image_bytes,
-        settings.max_chars * 4,
-    ) + _FORM_MARGIN
+    body_limit = (
+        max(
+            settings.max_files * settings.max_file_bytes,
+            settings.max_image_bytes,
+            settings.max_chars * 4,
+        )
+        + _FORM_MARGIN
+    )
     # No CORS middleware on purpose: the UI is served from the same origin.
     app.add_middleware(BodySizeLimitMiddleware, limit=body_limit)
     app.add_middleware(SecurityHeadersMiddleware)

@@ -36,7 +36,8 @@ async def translate_documents(
     config = state.settings
     if len(files) > config.max_files:
         raise RequestRejected(
-            413, "too_many_files",
+            413,
+            "too_many_files",
             f"{len(files)} files sent; at most {config.max_files} at once.",
             limit=config.max_files,
         )
@@ -56,7 +57,8 @@ async def translate_documents(
         data = await upload.read(config.max_file_bytes + 1)
         if len(data) > config.max_file_bytes:
             raise RequestRejected(
-                413, "file_too_large",
+                413,
+                "file_too_large",
                 f"'{upload.filename}' is larger than {config.max_file_bytes // 1024} KiB.",
                 limit=config.max_file_bytes,
             )
@@ -64,7 +66,8 @@ async def translate_documents(
     segments = sum(len(f.document.segments) for f in job.files if f.document)
     if segments > MAX_SEGMENTS:
         raise RequestRejected(
-            413, "too_many_segments",
+            413,
+            "too_many_segments",
             f"These files hold {segments} paragraphs to translate; at most {MAX_SEGMENTS} at once.",
             limit=MAX_SEGMENTS,
         )

@@ -26,8 +26,10 @@ async def readyz(state: StateDep) -> JSONResponse:
     try:
         models = await state.client.list_models()
     except UpstreamError as exc:
-        return JSONResponse({"status": "not_ready", "reason": exc.kind.value,
-                             "message": exc.message}, status_code=503)
+        return JSONResponse(
+            {"status": "not_ready", "reason": exc.kind.value, "message": exc.message},
+            status_code=503,
+        )
     names = {normalise_model_name(m.name) for m in models}
     if normalise_model_name(default) not in names:
         missing = UpstreamError(
@@ -35,8 +37,10 @@ async def readyz(state: StateDep) -> JSONResponse:
             f"The default model '{default}' is not installed on the AI server (ollama pull"
             f" {default}), or set OLLAMA_MODEL to one of: {', '.join(sorted(names)) or 'none'}.",
         )
-        return JSONResponse({"status": "not_ready", "reason": missing.kind.value,
-                             "message": missing.message}, status_code=503)
+        return JSONResponse(
+            {"status": "not_ready", "reason": missing.kind.value, "message": missing.message},
+            status_code=503,
+        )
     return JSONResponse({"status": "ready", "default_model": default, "models": len(models)})
 
 

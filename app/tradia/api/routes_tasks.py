@@ -65,7 +65,8 @@ def check_text(state: AppState, text: str) -> None:
     limit = state.settings.max_chars
     if len(text) > limit:
         raise RequestRejected(
-            413, "text_too_long",
+            413,
+            "text_too_long",
             f"The text has {len(text)} characters; the limit is {limit}. Split it or use the"
             " Documents tab.",
             limit=limit,
@@ -77,7 +78,8 @@ def check_text(state: AppState, text: str) -> None:
 def check_language(state: AppState, code: str) -> None:
     if code not in state.settings.languages:
         raise RequestRejected(
-            422, "language_unsupported",
+            422,
+            "language_unsupported",
             f"Unsupported language '{code}'; available: {', '.join(state.settings.languages)}.",
         )
 
@@ -171,14 +173,16 @@ async def minutes(
         data = await photo.read(state.settings.max_image_bytes + 1)
         if len(data) > state.settings.max_image_bytes:
             raise RequestRejected(
-                413, "image_too_large",
+                413,
+                "image_too_large",
                 f"The photo is larger than {state.settings.max_image_bytes // 1048576} MiB.",
                 limit=state.settings.max_image_bytes,
             )
         details = await state.client.show(chosen)
         if "vision" not in details.capabilities:
             raise RequestRejected(
-                422, "vision_unsupported",
+                422,
+                "vision_unsupported",
                 f"The model '{chosen}' cannot read images: choose a model with vision.",
             )
         images.append(base64.b64encode(data).decode("ascii"))

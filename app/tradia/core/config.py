@@ -55,9 +55,7 @@ class Settings(BaseSettings):
     ollama_ca_file: Path | None = Field(
         None, validation_alias=_env("OLLAMA_CA_FILE", "ollama_ca_file")
     )
-    ollama_model: str = Field(
-        "llama3.1:8b", validation_alias=_env("OLLAMA_MODEL", "ollama_model")
-    )
+    ollama_model: str = Field("llama3.1:8b", validation_alias=_env("OLLAMA_MODEL", "ollama_model"))
     # Read timeout between two upstream bytes: covers queueing on the GPU server and prefill.
     ollama_timeout: float = Field(
         120.0, gt=0, validation_alias=_env("OLLAMA_TIMEOUT", "ollama_timeout")
@@ -73,7 +71,7 @@ class Settings(BaseSettings):
         "30m", validation_alias=_env("OLLAMA_KEEP_ALIVE", "ollama_keep_alive")
     )
 
-    # --- capacity -------------------------------------------------------------------------------
+    # --- capacity ---
     # Generations running at once: match OLLAMA_NUM_PARALLEL x number of AI servers.
     concurrency: int = Field(2, ge=1, validation_alias=_env("TRADIA_CONCURRENCY", "concurrency"))
     max_waiting: int = Field(50, ge=0, validation_alias=_env("TRADIA_MAX_WAITING", "max_waiting"))
@@ -82,7 +80,7 @@ class Settings(BaseSettings):
         600.0, gt=0, validation_alias=_env("TRADIA_GENERATION_TIMEOUT", "generation_timeout")
     )
 
-    # --- limits -----------------------------------------------------------------------------------
+    # --- limits ---
     # With num_ctx 8192: ~2,700 tokens in and as many out, plus the instructions.
     max_chars: int = Field(8000, ge=100, validation_alias=_env("TRADIA_MAX_CHARS", "max_chars"))
     max_file_bytes: int = Field(
@@ -95,7 +93,7 @@ class Settings(BaseSettings):
         validation_alias=_env("TRADIA_MAX_IMAGE_BYTES", "max_image_bytes"),
     )
 
-    # --- features -----------------------------------------------------------------------------------
+    # --- features ---
     languages: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["fr", "en", "ar", "es", "de", "it"],
         validation_alias=_env("TRADIA_LANGUAGES", "languages"),
@@ -110,7 +108,7 @@ class Settings(BaseSettings):
     )
     docs_enabled: bool = Field(True, validation_alias=_env("TRADIA_DOCS_ENABLED", "docs_enabled"))
 
-    # --- serving --------------------------------------------------------------------------------------
+    # --- serving ---
     host: str = Field("0.0.0.0", validation_alias=_env("TRADIA_HOST", "host"))  # noqa: S104
     port: int = Field(8000, validation_alias=_env("TRADIA_PORT", "port"))
     # Proxy headers (X-Forwarded-*) are trusted only from these addresses/networks.

@@ -94,8 +94,10 @@ class TextDocument:
                 out.append(piece.prefix)
                 continue
             translated = next(pending)
-            body = piece.text if translated is None else "".join(
-                p for p in translated if isinstance(p, str)
+            body = (
+                piece.text
+                if translated is None
+                else "".join(p for p in translated if isinstance(p, str))
             )
             out.append(piece.prefix + body + piece.suffix)
         text = "".join(out)

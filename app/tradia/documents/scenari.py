@@ -157,9 +157,7 @@ class XmlDocument:
         self.segments = [Segment(run.parts) for run in self._runs]
 
     def _is_inline(self, element: _Element, parent: _Element) -> bool:
-        return (
-            element.name in _INLINE or element.name in _OPAQUE or parent.has_direct_text()
-        )
+        return element.name in _INLINE or element.name in _OPAQUE or parent.has_direct_text()
 
     def _collect(self, element: _Element) -> None:
         boundary = element.start_tag_end

@@ -98,8 +98,11 @@ class DocumentJob:
             "type": "documents",
             "total": total,
             "files": [
-                {"name": f.name, "segments": len(f.document.segments) if f.document else 0,
-                 "error": f.error}
+                {
+                    "name": f.name,
+                    "segments": len(f.document.segments) if f.document else 0,
+                    "error": f.error,
+                }
                 for f in self.files
             ],
         }
@@ -129,8 +132,12 @@ class DocumentJob:
                     else:
                         reason, message = exc.reason, exc.message
                     file.failed.append(
-                        {"segment": index + 1, "reason": reason, "message": message,
-                         "excerpt": segment.plain[:_EXCERPT]}
+                        {
+                            "segment": index + 1,
+                            "reason": reason,
+                            "message": message,
+                            "excerpt": segment.plain[:_EXCERPT],
+                        }
                     )
                 translations.append(translated)
                 done += 1

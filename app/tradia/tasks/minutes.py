@@ -31,10 +31,22 @@ SCHEMA: dict[str, Any] = {
 }
 
 _LABELS = {
-    "fr": {"summary": "Résumé", "decisions": "Décisions", "actions": "Actions",
-           "owner": "Responsable", "due": "Échéance", "none": "Aucune"},
-    "en": {"summary": "Summary", "decisions": "Decisions", "actions": "Actions",
-           "owner": "Owner", "due": "Due", "none": "None"},
+    "fr": {
+        "summary": "Résumé",
+        "decisions": "Décisions",
+        "actions": "Actions",
+        "owner": "Responsable",
+        "due": "Échéance",
+        "none": "Aucune",
+    },
+    "en": {
+        "summary": "Summary",
+        "decisions": "Decisions",
+        "actions": "Actions",
+        "owner": "Owner",
+        "due": "Due",
+        "none": "None",
+    },
 }
 
 
@@ -54,22 +66,33 @@ def build_minutes_request(
     )
     user_text = notes or "(no typed notes: use the photo)"
     return ChatRequest(
-        model=model, messages=chat_messages(system, user_text, images), format=SCHEMA,
+        model=model,
+        messages=chat_messages(system, user_text, images),
+        format=SCHEMA,
         options={"temperature": 0.2},
     )
 
 
 def minutes_markdown(result: dict[str, Any], language: str) -> str:
     labels = _LABELS.get(language, _LABELS["en"])
-    lines = [f"# {result['title']}" if result["title"] else "", "", f"## {labels['summary']}", "",
-             result["summary"], "", f"## {labels['decisions']}", ""]
+    lines = [
+        f"# {result['title']}" if result["title"] else "",
+        "",
+        f"## {labels['summary']}",
+        "",
+        result["summary"],
+        "",
+        f"## {labels['decisions']}",
+        "",
+    ]
     lines += [f"- {d}" for d in result["decisions"]] or [f"- {labels['none']}"]
     lines += ["", f"## {labels['actions']}", ""]
     if result["actions"]:
         lines += [f"| {labels['actions']} | {labels['owner']} | {labels['due']} |", "|---|---|---|"]
         lines += [
-            "| {} | {} | {} |".format(*(a[k].replace("|", "\\|") for k in
-                                        ("action", "owner", "due_date")))
+            "| {} | {} | {} |".format(
+                *(a[k].replace("|", "\\|") for k in ("action", "owner", "due_date"))
+            )
             for a in result["actions"]
         ]
     else:

@@ -74,7 +74,9 @@ def build_reformulation_request(model: str, text: str, tone: Tone, ui_language: 
         ]
     )
     return ChatRequest(
-        model=model, messages=chat_messages(system, text), format=SCHEMA,
+        model=model,
+        messages=chat_messages(system, text),
+        format=SCHEMA,
         options={"temperature": 0.3},
     )
 

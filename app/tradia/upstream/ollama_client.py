@@ -90,8 +90,10 @@ def _error_from_status(status: int, upstream_message: str, model: str | None) ->
                 f"The model '{model}' is not installed on the AI server. Choose another model or"
                 f" ask the administrator to pull it (ollama pull {model}).",
             )
-        return UpstreamError(ErrorKind.LLM_UNREACHABLE, "The AI server answered 404: is"
-                             " OLLAMA_BASE_URL pointing at Ollama?")
+        return UpstreamError(
+            ErrorKind.LLM_UNREACHABLE,
+            "The AI server answered 404: is OLLAMA_BASE_URL pointing at Ollama?",
+        )
     if status in (429, 503):
         return UpstreamError(ErrorKind.LLM_BUSY)
     if status in (408, 504):
@@ -144,16 +146,20 @@ class OllamaClient:
         self._settings = settings
         self._show_cache: dict[str, tuple[float, ModelDetails]] = {}
 
-    async def _get_json(self, method: str, path: str, *, model: str | None = None,
-                        body: dict[str, Any] | None = None) -> Any:
+    async def _get_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        model: str | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> Any:
         try:
             response = await self._http.request(method, path, json=body)
         except httpx.HTTPError as exc:
             raise _error_from_transport(exc, streaming=False) from exc
         if response.status_code != 200:
-            raise _error_from_status(
-                response.status_code, await _upstream_message(response), model
-            )
+            raise _error_from_status(response.status_code, await _upstream_message(response), model)
         try:
             return response.json()
         except ValueError as exc:
