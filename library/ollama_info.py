@@ -92,7 +92,7 @@ notes:
     redirect fails with a message that names the target; point O(url) at the final address.
   - Runs on the target host with the Python standard library only (it uses
     C(ansible.module_utils.urls)). To check an endpoint from the controller, use
-    C(delegate_to: localhost).
+    C(delegate_to=localhost).
 
 requirements:
   - Python 3 on the target (standard library only).

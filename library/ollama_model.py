@@ -24,8 +24,8 @@ description:
     C(POST /api/create). The model is up to date when C(POST /api/show) shows that it was made
     from a blob with the file's sha256 and, for each of O(template), O(system) and
     O(parameters) that is set, the same value.
-  - The streamed progress (NDJSON) is parsed; an C({"error": ...}) line fails the task even
-    though the HTTP status was 200.
+  - "The streamed progress (NDJSON) is parsed; a final C({\"error\": ...}) line fails the task
+    even though the HTTP status was 200."
 
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -83,7 +83,8 @@ options:
     type: str
   parameters:
     description:
-      - Model parameters for O(source=file), for example C({num_ctx: 8192, stop: ["<|im_end|>"]}).
+      - Model parameters for O(source=file) (the Modelfile C(PARAMETER) lines), for example
+        V(num_ctx) and V(temperature); a list value repeats the parameter (V(stop)).
     type: dict
   force_pull:
     description:
@@ -95,8 +96,8 @@ options:
     description:
       - How many times an interrupted pull is retried (connection lost or refused, timeout,
         server error, a stream that stops before V(success)).
-      - Not retried are failures that a retry cannot fix: unknown model, disk full, wrong API
-        key, TLS or DNS errors.
+      - Failures that a retry cannot fix are not retried (unknown model, disk full, wrong API
+        key, TLS or DNS errors).
     type: int
     default: 3
   delay:
@@ -137,9 +138,9 @@ options:
     type: path
   timeout:
     description:
-      - Seconds to wait for the connection and for B(each) read from the server (not for the
-        whole pull: Ollama streams progress while it downloads, so a stalled transfer is
-        detected without limiting how long a large model may take).
+      - Seconds to wait for the connection and for B(each) read from the server, not for the
+        whole pull. Ollama streams progress while it downloads, so a stalled transfer is
+        detected without limiting how long a large model may take.
     type: float
     default: 300
 
@@ -147,7 +148,7 @@ notes:
   - Redirects are not followed, so that the API key is never sent to another address.
   - Runs on the target host with the Python standard library only (it uses
     C(ansible.module_utils.urls)). To manage a remote Ollama from the controller, use
-    C(delegate_to: localhost); O(path) is then a controller path.
+    C(delegate_to=localhost); O(path) is then a controller path.
   - The same C(sha256) blob is shared by all models created from it; deleting a model does not
     delete blobs that another model still uses (Ollama's own behaviour).
 
@@ -214,7 +215,8 @@ model:
 digest:
   description:
     - The model's digest as C(GET /api/tags) lists it after the task (the manifest digest).
-    - Empty when the model is absent, or in check mode when it would be created.
+    - Empty when the model is absent; V(unknown) in check mode when the model would be
+      pulled or created.
   returned: always
   type: str
   sample: 46e0c10c039e019119339687c3c1757cc81b9da49709a3b3924863ba87ca666e
@@ -226,7 +228,7 @@ blob_digest:
 bytes:
   description:
     - For a pull, the total size of the layers the pull reported; for O(source=file), the size of
-      the file (uploaded or not, see RV(uploaded)). V(0) when nothing was transferred.
+      the file (uploaded or not, see RV(uploaded)). V(0) when nothing was pulled or created.
   returned: always
   type: int
   sample: 4920753328
