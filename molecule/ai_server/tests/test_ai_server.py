@@ -1,0 +1,97 @@
+"""What the ai_server role promises, checked the way a person would: on the host, from the app
+server, from an outsider, and with the official Ollama client."""
+
+import json
+
+import pytest
+from conftest import API_KEY, curl
+
+
+def test_containers_run_with_restart_policies(ai_server):
+    for name in ("tradia-ollama", "tradia-ai-traefik"):
+        state = json.loads(ai_server.check_output(f"docker inspect {name}"))[0]
+        assert state["State"]["Running"], name
+        assert state["State"]["Health"]["Status"] == "healthy", name
+        assert state["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped", name
+
+
+def test_ollama_is_never_published(ai_server):
+    state = json.loads(ai_server.check_output("docker inspect tradia-ollama"))[0]
+    assert not state["HostConfig"]["PortBindings"]
+    assert not any(state["NetworkSettings"]["Ports"].get(p) for p in state["NetworkSettings"]["Ports"])
+    assert list(state["NetworkSettings"]["Networks"]) == ["tradia_ai"]
+
+
+def test_only_traefik_listens_on_11434(ai_server):
+    state = json.loads(ai_server.check_output("docker inspect tradia-ai-traefik"))[0]
+    assert state["HostConfig"]["PortBindings"]["11434/tcp"][0]["HostPort"] == "11434"
+    assert state["HostConfig"]["ReadonlyRootfs"] is True
+    assert state["Config"]["User"] == "65534:65534"
+
+
+def test_secrets_are_not_world_readable(ai_server):
+    for path in ("/etc/tradia/ai/traefik/users", "/etc/tradia/ai/tls/server.key"):
+        f = ai_server.file(path)
+        assert f.exists, path
+        assert f.mode & 0o007 == 0, f"{path} is world-accessible: {oct(f.mode)}"
+    users = ai_server.file("/etc/tradia/ai/traefik/users").content_string
+    assert users.startswith("api:$2b$05$")
+    assert API_KEY not in users
+
+
+def test_app_server_needs_the_key(app_client, ca_pem):
+    assert curl(app_client, "/api/tags", ca_pem=ca_pem) == "401"
+    assert curl(app_client, "/api/tags", "-u", "api:wrong-key", ca_pem=ca_pem) == "401"
+    assert curl(app_client, "/api/tags", "-u", f"api:{API_KEY}", ca_pem=ca_pem) == "200"
+
+
+def test_certificate_is_verified_against_the_ca(app_client):
+    # Without our CA, curl must refuse the certificate (exit 60, no HTTP status).
+    assert curl(app_client, "/api/tags", "-u", f"api:{API_KEY}") == "000"
+
+
+def test_outsider_cannot_reach_11434(outsider, ca_pem):
+    assert curl(outsider, "/api/tags", "-u", f"api:{API_KEY}", ca_pem=ca_pem) == "000"
+    # ...while the host itself is up: the drop is the firewall's, not a dead server.
+    assert outsider.run("getent hosts ai-server").rc == 0
+
+
+def test_firewall_rules_are_in_docker_user(ai_server):
+    rules = ai_server.check_output("iptables -S DOCKER-USER")
+    assert "--ctorigdstport 11434" in rules
+    chain = ai_server.check_output("iptables -S TRADIA-AI")
+    assert chain.strip().endswith("-j DROP")
+
+
+def test_official_ollama_client_lists_and_streams(app_client, ca_pem):
+    script = f"""
+import httpx, ollama
+client = ollama.Client(host="https://ai-server:11434", auth=httpx.BasicAuth("api", "{API_KEY}"),
+                       verify="/tmp/tradia/ca.crt")
+names = [m.model for m in client.list().models]
+assert "smollm2:135m" in names, names
+chunks = list(client.chat(model="smollm2:135m", messages=[{{"role": "user", "content": "Bonjour"}}], stream=True))
+assert len(chunks) > 1 and chunks[-1].done and chunks[-1].done_reason == "stop", chunks[-1]
+assert chunks[-1].eval_count > 0 and chunks[-1].total_duration > 0
+print("ok", len(chunks))
+"""
+    curl(app_client, "/", ca_pem=ca_pem)  # writes the CA file
+    app_client.run_expect(
+        [0],
+        "test -x /opt/ollama-client/bin/python || (python3 -m venv /opt/ollama-client"
+        " && /opt/ollama-client/bin/pip install -q ollama==0.6.3)",
+    )
+    out = app_client.check_output("/opt/ollama-client/bin/python -c %s", script)
+    assert out.startswith("ok")
+
+
+@pytest.mark.slow
+def test_restart_docker_brings_everything_back(ai_server, app_client, ca_pem):
+    ai_server.run_expect([0], "systemctl restart docker")
+    ai_server.run_expect(
+        [0],
+        "for i in $(seq 60); do s=$(docker inspect -f '{{.State.Health.Status}}' tradia-ai-traefik"
+        " tradia-ollama | sort -u); [ \"$s\" = healthy ] && exit 0; sleep 2; done; exit 1",
+    )
+    assert "--ctorigdstport 11434" in ai_server.check_output("iptables -S DOCKER-USER")
+    assert curl(app_client, "/api/tags", "-u", f"api:{API_KEY}", ca_pem=ca_pem) == "200"
