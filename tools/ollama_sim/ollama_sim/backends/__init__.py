@@ -1,0 +1,1 @@
+"""Generation backends: `scripted` (deterministic, timed by a profile) and `llama` (real)."""
