@@ -1,0 +1,140 @@
+"""Test helpers: the simulator as a subprocess, Tradia in a uvicorn thread, NDJSON reading."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from tradia.core.config import Settings
+from tradia.main import create_app
+
+SIM_MODELS = "smollm2:135m,llama3.1:8b,qwen2.5vl:7b,qwen3:8b"
+DEFAULT_MODEL = "llama3.1:8b"
+API_KEY = "test-key-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Simulator:
+    """One `ollama-sim serve` process on a free port."""
+
+    def __init__(self, models_dir: Path, profile: str = "instant", **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        executable = shutil.which("ollama-sim") or str(Path(sys.executable).with_name("ollama-sim"))
+        self.log = models_dir.parent / f"sim-{self.port}.log"
+        self._log_file = self.log.open("w")
+        self.process = subprocess.Popen(
+            [executable, "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--backend", "scripted", "--profile", profile, "--models-dir", str(models_dir),
+             "--preload", SIM_MODELS, "--log-level", "warning"],
+            stdout=self._log_file, stderr=subprocess.STDOUT, env={**os.environ, **env},
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"ollama-sim exited: {self.log.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/api/version", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("ollama-sim did not start in 60 s")
+
+    def fault(self, kind: str, **fields: Any) -> None:
+        response = httpx.post(f"{self.url}/_sim/fault", json={"kind": kind, **fields}, timeout=5)
+        response.raise_for_status()
+
+    def clear_fault(self) -> None:
+        httpx.delete(f"{self.url}/_sim/fault", timeout=5).raise_for_status()
+
+    def stats(self) -> dict[str, Any]:
+        return httpx.get(f"{self.url}/_sim/stats", timeout=5).json()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self._log_file.close()
+
+
+def make_settings(upstream: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "OLLAMA_BASE_URL": upstream,
+        "OLLAMA_API_KEY": API_KEY,
+        "OLLAMA_MODEL": DEFAULT_MODEL,
+        "OLLAMA_TIMEOUT": 10,
+        "OLLAMA_CONNECT_TIMEOUT": 2,
+        "TRADIA_LOG_LEVEL": "WARNING",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+class ServerThread:
+    """Tradia served by uvicorn on a free port, in a thread of the test process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.app = create_app(settings)
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning",
+                                lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("tradia did not start")
+            time.sleep(0.02)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@contextmanager
+def running_app(upstream: str, **overrides: Any) -> Iterator[str]:
+    with ServerThread(make_settings(upstream, **overrides)) as url:
+        yield url
+
+
+def read_events(response: httpx.Response) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in response.iter_lines() if line.strip()]
+
+
+def stream_events(client: httpx.Client, path: str, **kwargs: Any) -> list[dict[str, Any]]:
+    with client.stream("POST", path, **kwargs) as response:
+        assert response.status_code == 200, response.read()
+        assert response.headers["content-type"].startswith("application/x-ndjson")
+        return read_events(response)
+
+
+def last(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return events[-1]
+
+
+def of_type(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [e for e in events if e["type"] == kind]
