@@ -33,7 +33,9 @@ def test_correction_returns_structure_diff_and_checks(client: httpx.Client) -> N
 
 def test_reformulation_with_tone(client: httpx.Client) -> None:
     events = stream_events(
-        client, "/api/reformulate", json={"text": "salut, on se voit demain ?", "tone": "formal_email"}
+        client,
+        "/api/reformulate",
+        json={"text": "salut, on se voit demain ?", "tone": "formal_email"},
     )
     result = of_type(events, "result")[0]
     assert isinstance(result["text"], str)
@@ -59,13 +61,13 @@ def test_minutes_from_notes(client: httpx.Client) -> None:
 
 def test_minutes_photo_needs_a_vision_model(client: httpx.Client) -> None:
     files = {"photo": ("notes.png", PNG, "image/png")}
-    refused = client.post(
-        "/api/minutes", data={"notes": "", "model": "llama3.1:8b"}, files=files
-    )
+    refused = client.post("/api/minutes", data={"notes": "", "model": "llama3.1:8b"}, files=files)
     assert refused.status_code == 422
     assert refused.json()["error"] == "vision_unsupported"
     events = stream_events(
-        client, "/api/minutes", data={"notes": "", "model": "qwen2.5vl:7b", "language": "en"},
+        client,
+        "/api/minutes",
+        data={"notes": "", "model": "qwen2.5vl:7b", "language": "en"},
         files=files,
     )
     assert "## Summary" in of_type(events, "result")[0]["markdown"]
@@ -74,7 +76,8 @@ def test_minutes_photo_needs_a_vision_model(client: httpx.Client) -> None:
 
 def test_minutes_photo_type_checked(client: httpx.Client) -> None:
     response = client.post(
-        "/api/minutes", data={"model": "qwen2.5vl:7b"},
+        "/api/minutes",
+        data={"model": "qwen2.5vl:7b"},
         files={"photo": ("x.gif", b"GIF89a", "image/gif")},
     )
     assert response.status_code == 415
@@ -96,6 +99,9 @@ def test_settings_drive_the_ui(client: httpx.Client) -> None:
     assert {m["name"] for m in models if m["vision"]} == {"qwen2.5vl:7b"}
     assert settings["features"]["minutes_photo"] is True
     assert {t["id"] for t in settings["tones"]} == {
-        "professional", "concise", "formal_email", "plain_language"
+        "professional",
+        "concise",
+        "formal_email",
+        "plain_language",
     }
     assert settings["upstream_error"] is None

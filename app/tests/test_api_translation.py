@@ -84,15 +84,20 @@ def test_glossary_terms_go_with_the_request(sim, tmp_path: Path) -> None:
         "fr,de,compte rendu,Protokoll\n",
         encoding="utf-8",
     )
-    with running_app(sim.url, TRADIA_GLOSSARY_FILE=str(glossary)) as url, httpx.Client(
-        base_url=url
-    ) as http:
+    with (
+        running_app(sim.url, TRADIA_GLOSSARY_FILE=str(glossary)) as url,
+        httpx.Client(base_url=url) as http,
+    ):
         settings = http.get("/api/settings").json()
         assert {"source": "fr", "target": "en", "terms": 2} in settings["features"]["glossary"]
         events = stream_events(
-            http, "/api/translate",
-            json={"text": "Le compte rendu du Conseil d'administration.", "source": "fr",
-                  "target": "en"},
+            http,
+            "/api/translate",
+            json={
+                "text": "Le compte rendu du Conseil d'administration.",
+                "source": "fr",
+                "target": "en",
+            },
         )
     report = of_type(events, "result")[0]["glossary"]
     assert {e["term"] for e in report} == {"compte rendu", "conseil d'administration"}

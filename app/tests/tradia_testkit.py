@@ -42,10 +42,27 @@ class Simulator:
         self.log = models_dir.parent / f"sim-{self.port}.log"
         self._log_file = self.log.open("w")
         self.process = subprocess.Popen(
-            [executable, "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--backend", "scripted", "--profile", profile, "--models-dir", str(models_dir),
-             "--preload", SIM_MODELS, "--log-level", "warning"],
-            stdout=self._log_file, stderr=subprocess.STDOUT, env={**os.environ, **env},
+            [
+                executable,
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--backend",
+                "scripted",
+                "--profile",
+                profile,
+                "--models-dir",
+                str(models_dir),
+                "--preload",
+                SIM_MODELS,
+                "--log-level",
+                "warning",
+            ],
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **env},
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -95,8 +112,9 @@ class ServerThread:
 
     def __init__(self, settings: Settings) -> None:
         self.app = create_app(settings)
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning",
-                                lifespan="on")
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
