@@ -4,7 +4,6 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-
 from tradia_testkit import ServerThread, Simulator, make_settings
 
 

@@ -104,7 +104,7 @@ class _Gatekeeper(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         type(self).seen_auth = self.headers.get("Authorization")
 
-    do_GET = do_POST = _answer  # noqa: N815
+    do_GET = do_POST = _answer
 
     def log_message(self, *_: object) -> None:
         pass

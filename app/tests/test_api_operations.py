@@ -7,9 +7,8 @@ from pathlib import Path
 import httpx
 import pytest
 from pydantic import ValidationError
-from tradia_testkit import API_KEY, Simulator, make_settings, running_app
-
 from tradia.core.config import Settings
+from tradia_testkit import API_KEY, Simulator, make_settings, running_app
 
 
 def test_healthz(client: httpx.Client) -> None:
@@ -162,5 +161,6 @@ def test_upstream_request_shape(sim: Simulator) -> None:
     assert body["options"]["num_ctx"] == 4096
     assert body["keep_alive"] == "1h"
     system, user = body["messages"]
-    assert system["role"] == "system" and text not in system["content"]
+    assert system["role"] == "system"
+    assert text not in system["content"]
     assert user == {"role": "user", "content": text}

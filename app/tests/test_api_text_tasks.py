@@ -50,7 +50,10 @@ def test_reformulation_unknown_tone(client: httpx.Client) -> None:
 
 
 def test_minutes_from_notes(client: httpx.Client) -> None:
-    notes = "Réunion budget. Décision : on valide 3 postes. Action : Marie envoie le devis avant le 12/05."
+    notes = (
+        "Réunion budget. Décision : on valide 3 postes."
+        " Action : Marie envoie le devis avant le 12/05."
+    )
     events = stream_events(client, "/api/minutes", data={"notes": notes, "language": "fr"})
     result = of_type(events, "result")[0]
     assert set(result) >= {"title", "summary", "decisions", "actions", "markdown"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from tradia.queue import GenerationQueue
 from tradia.upstream.errors import ErrorKind, UpstreamError
 
@@ -38,7 +37,8 @@ async def test_positions_move_up_as_slots_free() -> None:
     await asyncio.gather(*tasks)
     assert positions[0] == []
     assert positions[1][0] == 1
-    assert positions[2][0] == 2 and 1 in positions[2]
+    assert positions[2][0] == 2
+    assert 1 in positions[2]
     assert (queue.running, queue.waiting) == (0, 0)
 
 
@@ -69,10 +69,14 @@ async def test_full_queue_is_busy() -> None:
     started, release = asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(hold(queue, [], started, release))
     await started.wait()
-    with pytest.raises(UpstreamError) as caught:
+
+    async def wait_for_slot() -> None:
         async with queue.slot() as ticket:
             async for _ in ticket.positions():
                 pass
+
+    with pytest.raises(UpstreamError) as caught:
+        await wait_for_slot()
     assert caught.value.kind is ErrorKind.LLM_BUSY
     release.set()
     await task

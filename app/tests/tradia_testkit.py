@@ -17,7 +17,6 @@ from typing import Any
 
 import httpx
 import uvicorn
-
 from tradia.core.config import Settings
 from tradia.main import create_app
 
