@@ -290,6 +290,8 @@ class OllamaClient:
             raise OllamaError(
                 "config", "url must not contain credentials: put the API key in url_password"
             )
+        if ca_path and not os.path.isfile(ca_path):
+            raise OllamaError("config", f"ca_path {ca_path} is not a file on the target host")
         self.base_url = urllib.parse.urlunsplit(
             (parts.scheme, parts.netloc, parts.path.rstrip("/"), "", "")
         )

@@ -233,3 +233,9 @@ def test_no_password_sends_no_auth(fake: FakeOllama, ollama_info, run_module):
     run = run_module(ollama_info, {"url": fake.url})
     assert not run.failed
     assert "Authorization" not in fake.requests[0].headers
+
+
+def test_missing_ca_file_is_named(tls_fake: FakeOllama, tmp_path, ollama_info, run_module):
+    run = run_module(ollama_info, args(tls_fake.url, ca_path=str(tmp_path / "nope.pem")))
+    assert run["error_kind"] == "config"
+    assert "nope.pem" in run["msg"]
