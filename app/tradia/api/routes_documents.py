@@ -63,6 +63,10 @@ async def translate_documents(
                 limit=config.max_file_bytes,
             )
         job.add(upload.filename or "document.txt", data)
+    if all(f.document is None for f in job.files):
+        raise RequestRejected(
+            422, "document_rejected", "; ".join(f"{f.name}: {f.error}" for f in job.files)
+        )
     segments = sum(len(f.document.segments) for f in job.files if f.document)
     if segments > MAX_SEGMENTS:
         raise RequestRejected(
