@@ -75,8 +75,11 @@ def load_settings(
     host, port = parse_host(values.get("OLLAMA_HOST", f"{DEFAULT_HOST}:{DEFAULT_PORT}"))
     try:
         keep_alive = keep_alive_ns(values.get("OLLAMA_KEEP_ALIVE", "5m"))
+    except InvalidDuration as error:
+        raise SettingsError(f"OLLAMA_KEEP_ALIVE: {error}") from None
+    try:
         fault = fault_from_env(values)
-    except (InvalidDuration, FaultError) as error:
+    except FaultError as error:
         raise SettingsError(str(error)) from None
     defaults = Settings()
     preload = values.get("OLLAMA_SIM_PRELOAD", "")

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from ollama_sim.catalog import ensure_catalog, smollm2_weights
 
 from .running_server import RunningServer, make_settings
@@ -23,9 +22,7 @@ def catalog_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def start_server(
-    tmp_path_factory: pytest.TempPathFactory, catalog_dir: Path
-) -> StartServer:
+def start_server(tmp_path_factory: pytest.TempPathFactory, catalog_dir: Path) -> StartServer:
     """Start a fresh simulator with its own store; keyword arguments are OLLAMA_* variables."""
 
     def start(**env: str) -> RunningServer:

@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 import uvicorn
-
 from ollama_sim.app import build_app
 from ollama_sim.settings import Settings, load_settings
 
@@ -21,7 +20,9 @@ class RunningServer:
         self._socket.bind(("127.0.0.1", 0))
         self.port = self._socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(build_app(settings), log_level="warning", timeout_graceful_shutdown=1)
+        config = uvicorn.Config(
+            build_app(settings), log_level="warning", timeout_graceful_shutdown=1
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
