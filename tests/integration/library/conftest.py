@@ -34,9 +34,9 @@ sys.path.insert(0, str(REPO / "tests" / "unit" / "library"))
 if str(REPO / "module_utils") not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(str(REPO / "module_utils"))
 
+from playbook_harness import API_KEY, Endpoint  # noqa: E402
 from tls_helpers import Pki, make_pki  # noqa: E402
 
-API_KEY = "integration-key-3b9d51f0c2a84e6d"
 SIM_EXE = VENV_BIN / "ollama-sim"
 TRAEFIK_EXE = VENV_BIN / "traefik"
 PLAYBOOK_TIMEOUT = 120
@@ -94,21 +94,6 @@ def start(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> Proce
     )
     handle.close()
     return Process(proc, log)
-
-
-@dataclass
-class Endpoint:
-    """Where a playbook finds Ollama: url, key and CA file (None for plain HTTP)."""
-
-    name: str
-    url: str
-    key: str | None
-    ca_path: str | None
-    sim_url: str  # direct, unauthenticated: for checking state behind the module's back
-
-    def tags(self) -> list[str]:
-        with urllib.request.urlopen(f"{self.sim_url}/api/tags", timeout=5) as response:
-            return [m["name"] for m in json.load(response)["models"]]
 
 
 # ---- simulator -------------------------------------------------------------------------------

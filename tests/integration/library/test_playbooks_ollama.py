@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import API_KEY, Endpoint
+from playbook_harness import API_KEY, Endpoint
 
 PULL_MODEL = "qwen3:8b"
 CHECK_MODEL = "llama3.1:8b"

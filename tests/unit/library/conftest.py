@@ -6,8 +6,6 @@ The modules import ``ansible.module_utils.ollama_api``; Ansible finds it through
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import socket
 import ssl
 import sys
@@ -26,18 +24,8 @@ if str(REPO / "module_utils") not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(str(REPO / "module_utils"))
 
 from fake_ollama import FakeOllama  # noqa: E402
+from module_harness import ModuleRun, load_module  # noqa: E402
 from tls_helpers import Pki, make_pki  # noqa: E402
-
-API_KEY = "s3cret-Tradia-key-7f1c2e9a"
-
-
-def load_module(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"tradia_{name}", REPO / "library" / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="session")
@@ -48,22 +36,6 @@ def ollama_info() -> ModuleType:
 @pytest.fixture(scope="session")
 def ollama_model() -> ModuleType:
     return load_module("ollama_model")
-
-
-class ModuleRun:
-    """The JSON a module printed, plus whether it failed, and the raw text (for leak checks)."""
-
-    def __init__(self, raw: str, rc: int) -> None:
-        self.raw = raw
-        self.rc = rc
-        self.result: dict[str, Any] = json.loads(raw)
-
-    @property
-    def failed(self) -> bool:
-        return bool(self.result.get("failed"))
-
-    def __getitem__(self, key: str) -> Any:
-        return self.result[key]
 
 
 @pytest.fixture

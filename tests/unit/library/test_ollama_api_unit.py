@@ -15,8 +15,8 @@ from ansible.module_utils.ollama_api import (
     normalize_model_name,
     stream_line_error,
 )
-from conftest import API_KEY, load_module
 from fake_ollama import FakeOllama, Reply
+from module_harness import API_KEY, load_module
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import base64
 import ssl
 
 import pytest
-from conftest import API_KEY
 from fake_ollama import FakeOllama, Reply
+from module_harness import API_KEY
 from tls_helpers import make_pki
 
 

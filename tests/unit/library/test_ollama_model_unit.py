@@ -6,8 +6,8 @@ import base64
 import hashlib
 
 import pytest
-from conftest import API_KEY
 from fake_ollama import FakeOllama, Reply, digest_of, ndjson
+from module_harness import API_KEY
 
 
 def args(url: str, name: str = "llama3.1:8b", **extra):
