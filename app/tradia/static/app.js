@@ -135,7 +135,7 @@ async function loadSettings() {
   state.settings = await response.json();
   const banner = $("banner");
   if (state.settings.upstream_error) {
-    banner.textContent = t("upstream_down", { message: state.settings.upstream_error.message });
+    banner.textContent = errorMessage(state.settings.upstream_error);
     banner.hidden = false;
   } else banner.hidden = true;
   fillSelects();
@@ -188,7 +188,11 @@ function showDone(el, event) {
 }
 
 // ---------- streaming task runner ----------
+// Upstream failures are explained in the interface language; other refusals (limits, formats)
+// carry the server's own message.
 function errorMessage(payload, status) {
+  const localized = payload?.error && STRINGS[state.ui][`err_${payload.error}`];
+  if (localized) return localized;
   if (payload?.message) return payload.message;
   if (Array.isArray(payload?.detail)) return payload.detail.map((d) => d.msg).join("; ");
   return payload?.detail ? String(payload.detail) : `HTTP ${status}`;
@@ -222,7 +226,7 @@ async function runStream({ prefix, url, body, onToken, onEvent }) {
       else if (event.type === "started") setStatus(status, t("started"));
       else if (event.type === "token") onToken?.(event.text);
       else if (event.type === "error") {
-        showError(status, event.message);
+        showError(status, errorMessage(event));
         outcome = { error: event };
       } else if (event.type === "done") {
         showDone(status, event);
@@ -321,6 +325,9 @@ async function translate() {
   const output = $("tr-output");
   output.textContent = "";
   output.lang = $("tr-target").value;
+  // The translation's direction follows the target language; dir="auto" otherwise.
+  const rtl = state.settings.languages.find((l) => l.code === output.lang)?.rtl;
+  output.dir = rtl ? "rtl" : "auto";
   $("tr-glossary").textContent = "";
   $("tr-detected").textContent = "";
   state.detected = null;
