@@ -18,7 +18,8 @@ SC = "{http://www.utc.fr/ics/scenari/v3/core}"
 
 def translate(client: httpx.Client, files: list[tuple[str, bytes]], **form: str) -> list[dict]:
     return stream_events(
-        client, "/api/documents/translate",
+        client,
+        "/api/documents/translate",
         data={"target": "en", **form},
         files=[("files", (name, data, "application/octet-stream")) for name, data in files],
     )
@@ -84,7 +85,8 @@ def test_xml_with_dtd_or_entities_refused(client: httpx.Client) -> None:
     )
     for payload in (bomb, external):
         response = client.post(
-            "/api/documents/translate", data={"target": "en"},
+            "/api/documents/translate",
+            data={"target": "en"},
             files={"files": ("evil.xml", payload, "application/xml")},
         )
         assert response.status_code == 422
@@ -96,16 +98,22 @@ def test_several_files_come_back_as_zip_with_report(client: httpx.Client) -> Non
     markdown = "# Titre\n\n- un point\n- deux points\n\n```\ncode non traduit\n```\n"
     events = translate(
         client,
-        [("notes.txt", text.encode()), ("lisez-moi.md", markdown.encode()),
-         ("cassé.xml", b"<a><b></a>")],
+        [
+            ("notes.txt", text.encode()),
+            ("lisez-moi.md", markdown.encode()),
+            ("cassé.xml", b"<a><b></a>"),
+        ],
     )
     files = of_type(events, "documents")[0]["files"]
     assert "not well-formed" in files[2]["error"]
     name, data = downloaded(events)
     assert name == "tradia-en.zip"
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        assert sorted(archive.namelist()) == ["lisez-moi.en.md", "notes.en.txt",
-                                              "tradia-report.txt"]
+        assert sorted(archive.namelist()) == [
+            "lisez-moi.en.md",
+            "notes.en.txt",
+            "tradia-report.txt",
+        ]
         txt = archive.read("notes.en.txt").decode()
         md = archive.read("lisez-moi.en.md").decode()
         report = archive.read("tradia-report.txt").decode()
@@ -151,9 +159,9 @@ def test_failed_segment_is_reported_and_kept(client: httpx.Client, sim: Simulato
     _, data = downloaded(events)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         xml = archive.read("cours.en.xml").decode()
-        assert "segment 1 kept in the original language" in archive.read(
-            "tradia-report.txt"
-        ).decode()
+        assert (
+            "segment 1 kept in the original language" in archive.read("tradia-report.txt").decode()
+        )
     assert "<sp:title>Introduction au format XML</sp:title>" in xml
     assert last(events)["type"] == "done"
 
@@ -168,13 +176,15 @@ def test_lasting_upstream_failure_ends_the_job(client: httpx.Client, sim: Simula
 
 def test_file_limits(client: httpx.Client) -> None:
     limits = client.get("/api/settings").json()["limits"]
-    too_many = [("files", (f"{i}.txt", b"Bonjour", "text/plain"))
-                for i in range(limits["max_files"] + 1)]
+    too_many = [
+        ("files", (f"{i}.txt", b"Bonjour", "text/plain")) for i in range(limits["max_files"] + 1)
+    ]
     response = client.post("/api/documents/translate", data={"target": "en"}, files=too_many)
     assert response.status_code == 413
     assert response.json()["error"] == "too_many_files"
     unsupported = client.post(
-        "/api/documents/translate", data={"target": "en"},
+        "/api/documents/translate",
+        data={"target": "en"},
         files={"files": ("x.pdf", b"%PDF", "application/pdf")},
     )
     assert unsupported.status_code == 422

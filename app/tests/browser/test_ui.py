@@ -18,7 +18,8 @@ def shot(page, artifacts: Path, name: str) -> None:
 def wait_done(page, prefix: str) -> None:
     page.wait_for_function(
         f"""() => !document.querySelector('#{prefix}-run').disabled &&
-            document.querySelector('#{prefix}-status').textContent.length > 0""")
+            document.querySelector('#{prefix}-status').textContent.length > 0"""
+    )
 
 
 def test_translation_appears_token_by_token(page, artifacts: Path) -> None:
@@ -38,7 +39,9 @@ def test_translation_appears_token_by_token(page, artifacts: Path) -> None:
     )
     page.click("#tr-run")
     page.wait_for_selector("#tr-stop", state="visible")
-    page.wait_for_function("() => document.querySelector('#tr-status').textContent.startsWith('Terminé')")
+    page.wait_for_function(
+        "() => document.querySelector('#tr-status').textContent.startsWith('Terminé')"
+    )
     lengths = page.evaluate("window.__lengths")
     final = len(page.text_content("#tr-output"))
     partial = {n for n in lengths if 0 < n < final}
@@ -72,6 +75,7 @@ def test_midstream_failure_shows_an_error(page, slow_sim: Simulator, artifacts: 
     error = page.wait_for_selector("#tr-status .error")
     assert "La génération a échoué avant la fin" in error.text_content()
     assert not page.text_content("#tr-status").startswith("Terminé")
+    assert page.text_content("#tr-output") == ""  # the partial answer is not shown as a result
     shot(page, artifacts, "03-translation-error")
 
 
@@ -87,6 +91,7 @@ def test_stop_cancels_the_generation(page, slow_sim: Simulator) -> None:
     page.wait_for_timeout(800)
     assert len(page.text_content("#tr-output")) == length
     assert page.is_enabled("#tr-run")
+    assert "partial" in page.get_attribute("#tr-output", "class")
     for _ in range(40):
         if slow_sim.stats()["canceled_running"] > before:
             break
@@ -176,6 +181,8 @@ def test_keyboard_tabs_english_dark_mode_history(page, artifacts: Path) -> None:
     page.click("#history-clear")
     assert page.evaluate("localStorage.getItem('tradia.history')") is None
     assert page.text_content("#history-list") == "Nothing yet."
+    page.keyboard.press("Escape")
+    assert page.is_hidden("#history")
 
 
 def test_ndjson_reader_joins_lines_split_across_reads(page) -> None:

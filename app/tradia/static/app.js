@@ -324,6 +324,7 @@ async function translate() {
   if (text === null) return;
   const output = $("tr-output");
   output.textContent = "";
+  output.classList.remove("partial");
   output.lang = $("tr-target").value;
   // The translation's direction follows the target language; dir="auto" otherwise.
   const rtl = state.settings.languages.find((l) => l.code === output.lang)?.rtl;
@@ -350,6 +351,9 @@ async function translate() {
     },
   });
   if (outcome?.done) addHistory("translate", text, output.textContent);
+  // A failed stream's partial text is not a translation: remove it. A stopped one stays, marked.
+  else if (outcome?.error?.error === "AbortError") output.classList.add("partial");
+  else output.textContent = "";
 }
 
 function swapLanguages() {
@@ -381,7 +385,7 @@ function renderDiff(container, ops) {
 function renderWarnings(el, changes) {
   el.hidden = !changes.length;
   el.textContent = changes.length
-    ? t("protected", { items: changes.map((c) => `${c.value} (${c.kind})`).join(", ") })
+    ? t("protected", { items: changes.map((c) => `${c.value} (${t(`kind_${c.kind}`)})`).join(", ") })
     : "";
 }
 
@@ -565,6 +569,13 @@ function init() {
     panel.hidden = !panel.hidden;
     $("history-toggle").setAttribute("aria-expanded", String(!panel.hidden));
   });
+  const closeHistory = () => {
+    $("history").hidden = true;
+    $("history-toggle").setAttribute("aria-expanded", "false");
+    $("history-toggle").focus();
+  };
+  $("history-close").addEventListener("click", closeHistory);
+  document.addEventListener("keydown", (e) => { if (e.key === "Escape" && !$("history").hidden) closeHistory(); });
   $("history-clear").addEventListener("click", () => {
     localStorage.removeItem(HISTORY_KEY);
     renderHistory();
