@@ -183,7 +183,12 @@ context="" inputs="" build_args=() pre_build=() verify=()
 
 prepare_debian() {
   local rootfs_image source_id tarball
-  context="$repo/images/debian"
+  context="$work/debian"
+  mkdir -p "$context/local-ca-certificates"
+  cp "$repo/images/debian/Dockerfile" "$context/"
+  if [ -d /usr/local/share/ca-certificates ]; then
+    cp -R /usr/local/share/ca-certificates/. "$context/local-ca-certificates/"
+  fi
   # A laptop with Docker Hub gets the official image; offline, a local one is still used.
   if timeout 120 docker pull -q debian:bookworm >/dev/null 2>&1 ||
     docker image inspect debian:bookworm >/dev/null 2>&1; then
