@@ -2,11 +2,13 @@
 
 Generation is blocking, so it runs in a worker thread and hands each piece to the event loop.
 A per-token hook (a logits processor, called once per sampled token) counts tokens, times
-prefill and decode, and stops the thread as soon as the client has gone away.
+prefill and decode, and ends the generation as soon as the client has gone away: it runs inside
+a ctypes callback, where exceptions are swallowed, so it forces the end-of-sequence token.
 One llama.cpp context per loaded model: parallel requests take turns on it.
 """
 
 import asyncio
+import math
 import os
 import threading
 import time
@@ -29,10 +31,6 @@ _LOCK_POLL_S = 0.05
 _END = object()
 
 
-class _Stopped(Exception):
-    """Raised inside llama.cpp's token loop to abandon a generation."""
-
-
 @dataclass
 class LlamaState:
     llm: Llama
@@ -41,9 +39,10 @@ class LlamaState:
 
 @dataclass
 class _TokenClock:
-    """Per-token hook: counts and times tokens, aborts when asked to."""
+    """Per-token hook: counts and times tokens, ends the generation when asked to."""
 
     cancel: threading.Event
+    eos: int
     started_ns: int = field(default_factory=time.perf_counter_ns)
     first_token_ns: int = 0
     last_token_ns: int = 0
@@ -52,7 +51,9 @@ class _TokenClock:
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         if self.cancel.is_set():
-            raise _Stopped
+            scores[:] = -math.inf
+            scores[self.eos] = 0.0
+            return scores
         now = time.perf_counter_ns()
         if self.tokens == 0:
             self.prompt_tokens = len(input_ids)
@@ -136,9 +137,7 @@ class LlamaBackend:
                     emit(text)
                 finish = choice.get("finish_reason") or finish
             emit(("finish", finish))
-        except _Stopped:
-            pass
-        except Exception as error:
+        except Exception as error:  # any llama.cpp failure is what Ollama calls a runner crash
             emit(RunnerError(str(error)))
         finally:
             state.lock.release()
@@ -153,7 +152,7 @@ class LlamaBackend:
     ) -> AsyncIterator[Piece]:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[object] = asyncio.Queue()
-        clock = _TokenClock(threading.Event())
+        clock = _TokenClock(threading.Event(), state.llm.token_eos())
 
         def emit(item: object) -> None:
             loop.call_soon_threadsafe(queue.put_nowait, item)
