@@ -25,7 +25,7 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def slow_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
     # The L4 profile (~40 tokens/s) makes token-by-token rendering observable.
     simulator = Simulator(tmp_path_factory.mktemp("slow-sim") / "models", profile="l4")
@@ -39,7 +39,7 @@ def _clear_slow_sim_fault(slow_sim: Simulator) -> Iterator[None]:
     slow_sim.clear_fault()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ui_url(slow_sim: Simulator) -> Iterator[str]:
     with ServerThread(make_settings(slow_sim.url, OLLAMA_TIMEOUT=20)) as url:
         # Warm the model once (the profile simulates a cold load of a few seconds).
@@ -47,7 +47,9 @@ def ui_url(slow_sim: Simulator) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running in this thread while it is
+# open, which would stop the asyncio tests that run after this module.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     with playwright_sync.sync_playwright() as playwright:
         instance = playwright.chromium.launch(
