@@ -68,7 +68,10 @@ def fault_from_env(environ: Mapping[str, str]) -> Fault | None:
     try:
         return parse_fault(fields)
     except FaultError as error:
-        raise FaultError(f"OLLAMA_SIM_FAULT*: {error}") from None
+        # Name the variable, not the JSON field: "delay must be ..." -> OLLAMA_SIM_FAULT_DELAY.
+        field = str(error).split(" ", 1)[0]
+        variable = f"OLLAMA_SIM_FAULT_{field.upper()}" if field in fields else "OLLAMA_SIM_FAULT"
+        raise FaultError(f"{variable}: {error}") from None
 
 
 class FaultSwitch:

@@ -112,6 +112,8 @@ class Scheduler:
                 )
                 queue.popleft()
                 runner = self._claim(key, facts, num_ctx)
+                # What /api/ps shows while the request runs; re-armed when the runner idles.
+                runner.expires_at_ns = _expiry_ns(keep_alive_ns)
                 self._changed.notify_all()
         except asyncio.CancelledError:
             self.stats.canceled_waiting += 1
@@ -171,10 +173,9 @@ class Scheduler:
         if keep_alive_ns == 0:
             self._drop(runner)
             return
+        runner.expires_at_ns = _expiry_ns(keep_alive_ns)
         if keep_alive_ns >= FOREVER_NS:
-            runner.expires_at_ns = FOREVER_NS
             return
-        runner.expires_at_ns = time.time_ns() + keep_alive_ns
         loop = asyncio.get_running_loop()
         runner.timer = loop.call_later(keep_alive_ns / 1e9, self._expire, runner)
 
@@ -209,3 +210,8 @@ class Scheduler:
 
     def loaded(self) -> list[Runner]:
         return [runner for runner in self.runners.values() if not runner.loading]
+
+
+def _expiry_ns(keep_alive_ns: int) -> int:
+    """Epoch ns when a runner idle from now expires (Ollama adds even "forever" to now)."""
+    return time.time_ns() + keep_alive_ns

@@ -54,7 +54,7 @@ def test_bad_fault_delay_fails() -> None:
     env = {"OLLAMA_SIM_FAULT": "slow_tokens", "OLLAMA_SIM_FAULT_DELAY": "forever"}
     result = _run([str(BIN / "ollama-sim"), "serve"], env=env)
     assert result.returncode == 2
-    assert "delay must be a number" in result.stderr
+    assert "OLLAMA_SIM_FAULT_DELAY: delay must be a number" in result.stderr
 
 
 def test_catalog_command_builds_and_lists(tmp_path: Path) -> None:

@@ -167,6 +167,16 @@ def test_images_need_a_vision_model(client: httpx.Client) -> None:
     assert generate.status_code == 200
 
 
+def test_tools_need_a_tools_model(client: httpx.Client) -> None:
+    tool = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}
+    refused = client.post(
+        "/api/chat", json={"model": "qwen2.5vl:7b", "messages": user("x"), "tools": [tool]}
+    )
+    assert refused.status_code == 400
+    assert refused.json() == {"error": '"qwen2.5vl:7b" does not support tools'}
+    assert _chat(client, messages=user("x"), tools=[tool])[-1]["done"] is True
+
+
 def _loaded(client: httpx.Client) -> dict[str, dict]:
     return {m["name"]: m for m in client.get("/api/ps").json()["models"]}
 

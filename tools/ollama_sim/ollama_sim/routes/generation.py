@@ -148,6 +148,8 @@ def _check_call(
         raise ApiError(400, str(error)) from None
     if any(m.images for m in messages) and "vision" not in facts.capabilities:
         raise ApiError(400, f'"{given}" does not support vision')
+    if data.get("tools") and "tools" not in facts.capabilities:
+        raise ApiError(400, f'"{given}" does not support tools')
     think = _think(data, given, facts)
     if not any(m.role == "system" for m in messages) and facts.system:
         messages = [Message("system", facts.system), *messages]
