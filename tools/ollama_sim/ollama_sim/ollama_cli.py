@@ -18,6 +18,8 @@ from ollama_sim.settings import DEFAULT_PORT, SettingsError, load_settings, pars
 
 USAGE = "usage: ollama [--version] {serve,list,ps}"
 TIMEOUT_S = 5.0
+# keep_alive < 0 puts expires_at ~292 years ahead; the real CLI shows that as "Forever".
+FOREVER_AFTER_YEAR = 2200
 
 
 def _base_url() -> str:
@@ -61,20 +63,21 @@ def _list() -> str:
     return _table(rows)
 
 
+def _until(expires_at: str) -> str:
+    until = datetime.fromisoformat(expires_at[:26].rstrip("Z")).replace(tzinfo=UTC)
+    if until.year > FOREVER_AFTER_YEAR:
+        return "Forever"
+    seconds = max(0, int((until - datetime.now(UTC)).total_seconds()))
+    return f"{seconds // 60} minutes from now" if seconds >= 120 else f"{seconds} seconds from now"
+
+
 def _ps() -> str:
     rows = [["NAME", "ID", "SIZE", "PROCESSOR", "CONTEXT", "UNTIL"]]
     for model in _get("/api/ps")["models"]:
-        until = datetime.fromisoformat(model["expires_at"][:26].rstrip("Z")).replace(tzinfo=UTC)
-        rows.append(
-            [
-                model["name"],
-                model["digest"][:12],
-                _size(model["size"]),
-                "100% GPU",
-                str(model["context_length"]),
-                until.strftime("%Y-%m-%d %H:%M:%S"),
-            ]
-        )
+        size = _size(model["size"])
+        context = str(model["context_length"])
+        until = _until(model["expires_at"])
+        rows.append([model["name"], model["digest"][:12], size, "100% GPU", context, until])
     return _table(rows)
 
 

@@ -80,8 +80,8 @@ class JobResponse(Response):
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
-        if not work.cancelled() and work.exception() is not None:
-            raise work.exception()  # type: ignore[misc]
+        if not work.cancelled():
+            work.result()  # re-raises what the job raised: DropConnection cuts the connection
 
     async def _run(self, send: Send) -> None:
         if self.stream:

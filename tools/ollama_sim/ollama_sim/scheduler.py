@@ -192,6 +192,7 @@ class Scheduler:
         state, runner.state = runner.state, None
         if state is not None:
             task = asyncio.get_running_loop().create_task(self.backend.unload(state))
+            # Unloading is best effort; reading the exception keeps asyncio from logging it.
             task.add_done_callback(lambda done: done.exception())
 
     async def _notify(self) -> None:

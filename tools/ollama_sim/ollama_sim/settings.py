@@ -74,7 +74,11 @@ def load_settings(
     values.update({key: value for key, value in (overrides or {}).items() if value is not None})
     host, port = parse_host(values.get("OLLAMA_HOST", f"{DEFAULT_HOST}:{DEFAULT_PORT}"))
     try:
-        keep_alive = keep_alive_ns(values.get("OLLAMA_KEEP_ALIVE", "5m"))
+        raw_keep_alive = values.get("OLLAMA_KEEP_ALIVE", "5m").strip()
+        # Like Ollama's envconfig: a duration, or else a whole number of seconds.
+        keep_alive = keep_alive_ns(
+            int(raw_keep_alive) if raw_keep_alive.lstrip("-").isdigit() else raw_keep_alive
+        )
     except InvalidDuration as error:
         raise SettingsError(f"OLLAMA_KEEP_ALIVE: {error}") from None
     try:

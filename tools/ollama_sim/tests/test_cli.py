@@ -116,12 +116,16 @@ def test_serve_from_the_environment(tmp_path: Path, catalog_dir: Path) -> None:
         with pytest.raises(httpx.RemoteProtocolError):
             _collect(f"http://{host}/api/chat", body, lines)
         after = httpx.post(f"http://{host}/api/chat", json=body, timeout=10)
+        ps = _run([str(BIN / "ollama"), "ps"], env={"OLLAMA_HOST": host})
     assert listed.returncode == 0
     assert listed.stdout.splitlines()[0].split() == ["NAME", "ID", "SIZE", "MODIFIED"]
     assert "llama3.1:8b" in listed.stdout
     assert version.stdout.strip() == "ollama version is 0.12.6"
     assert len(lines) == 2, "the env fault dropped the stream after 2 chunks"
     assert json.loads(after.text.splitlines()[-1])["done"] is True, "FAULT_COUNT=1"
+    assert ps.returncode == 0
+    assert "llama3.1:8b" in ps.stdout
+    assert "minutes from now" in ps.stdout
 
     # The store survives a restart (no preload this time), and `ollama list` fails when down.
     del env["OLLAMA_SIM_PRELOAD"], env["OLLAMA_SIM_FAULT"]
