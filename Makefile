@@ -39,7 +39,7 @@ lint: venv ## ruff, yamllint, ansible-lint (production profile)
 	$(BIN)/ansible-lint
 
 unit: venv ## unit, contract and browser tests (no Docker needed)
-	TRADIA_REQUIRE_LLAMA=1 $(BIN)/pytest $(wildcard tests tools/ollama_sim/tests app/tests)
+	TRADIA_NO_SKIP=$${CI:+1} TRADIA_REQUIRE_LLAMA=1 $(BIN)/pytest $(wildcard tests tools/ollama_sim/tests app/tests)
 
 images: ## start a Docker engine if needed and build the offline test-bed images (cached)
 	scripts/docker-engine.sh
