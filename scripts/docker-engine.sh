@@ -16,10 +16,16 @@ engine_answers() {
   docker info >/dev/null 2>&1
 }
 
+# Waits for the engine; gives up at the deadline, or at once if the dockerd we started died.
 wait_for_engine() {
-  local deadline=$((SECONDS + timeout_s))
+  local pid="$1" deadline=$((SECONDS + timeout_s))
   until engine_answers; do
     if ((SECONDS >= deadline)); then
+      echo "docker-engine: dockerd did not answer within ${timeout_s}s" >&2
+      return 1
+    fi
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      echo "docker-engine: dockerd exited" >&2
       return 1
     fi
     sleep 1
@@ -52,15 +58,17 @@ fi
 
 # Another job may already be starting dockerd (its pid file exists before the socket answers):
 # wait for that one instead of racing it for /var/run/docker.pid.
+pid=""
 if ! pgrep -x dockerd >/dev/null 2>&1; then
   echo "docker-engine: starting dockerd (log: $log) ..." >&2
   # setsid: dockerd must outlive this script and the make/CI step that called it.
   setsid dockerd >"$log" 2>&1 </dev/null &
+  pid=$!
 fi
 
 start=$SECONDS
-if ! wait_for_engine; then
-  echo "docker-engine: dockerd did not answer within ${timeout_s}s; last lines of $log:" >&2
+if ! wait_for_engine "$pid"; then
+  echo "docker-engine: last lines of $log:" >&2
   tail -n 30 "$log" >&2 || true
   exit 1
 fi
