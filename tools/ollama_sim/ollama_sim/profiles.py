@@ -2,15 +2,15 @@
 
 Per-stream decode rate with N requests generating at once on one model:
 
-    rate(N) = single_stream_rate * f(N) / N,   f(N) = N ** 0.6
+    rate(N) = single_stream_rate * f(N) / N,   f(N) = N ** 0.55
 
-so aggregate throughput grows sublinearly: 1.0x at 1, 1.5x at 2, 2.3x at 4, 3.5x at 8 (the
+so aggregate throughput grows sublinearly: 1.0x at 1, 1.46x at 2, 2.1x at 4, 3.1x at 8 (the
 1.5-2.5x at 4 measured on real GPUs). Prefill is scaled the same way.
 """
 
 from dataclasses import dataclass
 
-PARALLEL_EXPONENT = 0.6
+PARALLEL_EXPONENT = 0.55
 
 
 @dataclass(frozen=True)

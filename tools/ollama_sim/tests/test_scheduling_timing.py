@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from ollama_sim.profiles import PARALLEL_EXPONENT
 
 from .running_server import RunningServer
 
@@ -121,4 +122,5 @@ async def test_parallel_throughput_grows_sublinearly(rtx4090_x4: RunningServer) 
     aggregate = sum(rate(chunk) for chunk in together)
     assert single == pytest.approx(RTX4090_DECODE, rel=0.10)
     assert 1.5 <= aggregate / single <= 2.5
+    assert aggregate / single == pytest.approx(4**PARALLEL_EXPONENT, rel=0.12)
     assert all(rate(chunk) < single * 0.8 for chunk in together), "lower per-user speed"
