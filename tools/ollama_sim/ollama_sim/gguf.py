@@ -69,24 +69,25 @@ def _read_string(handle: BinaryIO) -> str:
     return handle.read(length).decode("utf-8", errors="replace")
 
 
-def _read_value(handle: BinaryIO, kind: int, keep_arrays: bool) -> Any:
+def _read_value(handle: BinaryIO, kind: int) -> Any:
     if kind in _SCALARS:
         return _read(handle, _SCALARS[kind])
     if kind == _STRING:
         return _read_string(handle)
     if kind == _ARRAY:
         item_kind, count = _read(handle, "<I"), _read(handle, "<Q")
-        # Large arrays (the tokenizer's vocabulary) are skipped: Ollama's show reports them null.
-        if item_kind in _SCALARS and not keep_arrays:
+        # Arrays (the tokenizer's vocabulary, ...) are skipped: Ollama's show reports them null.
+        if item_kind in _SCALARS:
             handle.seek(struct.calcsize(_SCALARS[item_kind]) * count, 1)
-            return None
-        items = [_read_value(handle, item_kind, keep_arrays) for _ in range(count)]
-        return items if keep_arrays else None
+        else:
+            for _ in range(count):
+                _read_value(handle, item_kind)
+        return None
     raise NotGGUF(f"unknown GGUF value type {kind}")
 
 
-def read_metadata(path: Path, keep_arrays: bool = False) -> dict[str, Any]:
-    """The key/value metadata of a GGUF file (arrays as None unless keep_arrays)."""
+def read_metadata(path: Path) -> dict[str, Any]:
+    """The key/value metadata of a GGUF file (arrays as None)."""
     with path.open("rb") as handle:
         if handle.read(4) != MAGIC:
             raise NotGGUF(str(path))
@@ -94,7 +95,7 @@ def read_metadata(path: Path, keep_arrays: bool = False) -> dict[str, Any]:
         metadata: dict[str, Any] = {}
         for _ in range(count):
             key = _read_string(handle)
-            metadata[key] = _read_value(handle, _read(handle, "<I"), keep_arrays)
+            metadata[key] = _read_value(handle, _read(handle, "<I"))
         return metadata
 
 

@@ -57,12 +57,15 @@ async def _timed_stream(client: httpx.AsyncClient, body: dict) -> dict:
     return {**chunk, "ttft": first, "last": last}
 
 
-def test_first_use_loads_for_the_profiles_load_time(rtx4090: RunningServer) -> None:
+def test_first_use_and_a_num_ctx_change_load_the_model(rtx4090: RunningServer) -> None:
     with httpx.Client(base_url=rtx4090.url, timeout=30) as client:
         cold = client.post("/api/chat", json={**_body(2), "stream": False}).json()
         warm = client.post("/api/chat", json={**_body(2), "stream": False}).json()
+        other_ctx = {**_body(2), "stream": False, "options": {"num_predict": 2, "num_ctx": 8192}}
+        reloaded = client.post("/api/chat", json=other_ctx).json()
     assert cold["load_duration"] / 1e9 == pytest.approx(RTX4090_LOAD_S, rel=0.15)
     assert warm["load_duration"] / 1e9 < 0.05
+    assert reloaded["load_duration"] / 1e9 == pytest.approx(RTX4090_LOAD_S, rel=0.15)
 
 
 async def test_decode_rate_matches_the_rtx4090_profile(rtx4090: RunningServer) -> None:

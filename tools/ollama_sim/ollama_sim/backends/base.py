@@ -1,7 +1,7 @@
 """What the server asks of a backend, and what a backend reports back."""
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ollama_sim.model_facts import ModelFacts
@@ -48,7 +48,6 @@ class Outcome:
     prompt_eval_duration_ns: int = 0
     eval_count: int = 0
     eval_duration_ns: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Backend(Protocol):
