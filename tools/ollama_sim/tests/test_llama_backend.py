@@ -20,7 +20,6 @@ from .running_server import RunningServer
 pytestmark = pytest.mark.llama
 
 MODEL = "smollm2:135m"
-MIN_TOKENS_PER_S = 50
 
 
 def _missing() -> str | None:
@@ -84,20 +83,18 @@ def _raw_llama_cpp_rate() -> float:
     return rate
 
 
-def test_decodes_faster_than_50_tokens_per_second(client: httpx.Client) -> None:
-    # The machine is shared: the best of three runs is the backend's speed, not a neighbour's.
+def test_streaming_keeps_llama_cpp_speed(client: httpx.Client) -> None:
+    # A ratio against llama.cpp measured in the same test, not a wall-clock limit: the absolute
+    # tokens/s depends on the machine and its load (bench/ reports it).
     _chat(client, "Warm up.", options={"num_predict": 4})
     rates = []
     for _ in range(3):
         final = _chat(client, "Write a long story about a ship.", options={"num_predict": 128})[-1]
         assert final["eval_count"] >= 32
         rates.append(final["eval_count"] / final["eval_duration"] * 1e9)
-        if rates[-1] > MIN_TOKENS_PER_S:
-            break
     raw = _raw_llama_cpp_rate()
     print(f"llama backend: {max(rates):.1f} tokens/s streamed; llama.cpp alone: {raw:.1f}")
     assert max(rates) > 0.7 * raw, "the server's streaming costs too much next to llama.cpp"
-    assert max(rates) > MIN_TOKENS_PER_S, f"llama.cpp alone manages {raw:.0f} tokens/s here now"
 
 
 def test_json_schema_format_is_respected(client: httpx.Client) -> None:
