@@ -1,6 +1,8 @@
 """Shared helpers: reach any molecule host by name, and run commands that must succeed."""
 
+import json
 import os
+from pathlib import Path
 
 import pytest
 import testinfra
@@ -43,3 +45,17 @@ def curl(host: testinfra.host.Host, path: str, *args: str, ca_pem: str | None = 
     quoted = " ".join(f"'{a}'" for a in args)
     cmd = f"curl -s -o /dev/null -w '%{{http_code}}' --max-time 10 {cacert} {quoted} https://ai-server:11434{path}"
     return host.run(cmd).stdout.strip()
+
+
+def run_client(host: testinfra.host.Host, script: str, ca_pem: str) -> dict:
+    """Run one of clients/*.py on `host` with the official client's virtualenv; its JSON output."""
+    curl(host, "/", ca_pem=ca_pem)  # writes the CA file the client verifies against
+    src = Path(__file__).parent / "clients" / script
+    host.ansible("copy", f"src={src} dest=/tmp/tradia/{script} mode=0644", check=False)
+    env = (
+        f"AI_URL=https://ai-server:11434 AI_KEY={API_KEY}"
+        " AI_CA=/tmp/tradia/ca.crt AI_MODEL=smollm2:135m"
+    )
+    return json.loads(
+        host.check_output(f"{env} /opt/ollama-client/bin/python /tmp/tradia/{script}")
+    )

@@ -4,7 +4,8 @@ server, from an outsider, and with the official Ollama client."""
 import json
 
 import pytest
-from conftest import API_KEY, curl
+
+from conftest import API_KEY, curl, run_client
 
 
 def test_containers_run_with_restart_policies(ai_server):
@@ -18,7 +19,9 @@ def test_containers_run_with_restart_policies(ai_server):
 def test_ollama_is_never_published(ai_server):
     state = json.loads(ai_server.check_output("docker inspect tradia-ollama"))[0]
     assert not state["HostConfig"]["PortBindings"]
-    assert not any(state["NetworkSettings"]["Ports"].get(p) for p in state["NetworkSettings"]["Ports"])
+    assert not any(
+        state["NetworkSettings"]["Ports"].get(p) for p in state["NetworkSettings"]["Ports"]
+    )
     assert list(state["NetworkSettings"]["Networks"]) == ["tradia_ai"]
 
 
@@ -64,20 +67,13 @@ def test_firewall_rules_are_in_docker_user(ai_server):
 
 
 def test_official_ollama_client_lists_and_streams(app_client, ca_pem):
-    script = f"""
-import httpx, ollama
-client = ollama.Client(host="https://ai-server:11434", auth=httpx.BasicAuth("api", "{API_KEY}"),
-                       verify="/tmp/tradia/ca.crt")
-names = [m.model for m in client.list().models]
-assert "smollm2:135m" in names, names
-chunks = list(client.chat(model="smollm2:135m", messages=[{{"role": "user", "content": "Bonjour"}}], stream=True))
-assert len(chunks) > 1 and chunks[-1].done and chunks[-1].done_reason == "stop", chunks[-1]
-assert chunks[-1].eval_count > 0 and chunks[-1].total_duration > 0
-print("ok", len(chunks))
-"""
-    curl(app_client, "/", ca_pem=ca_pem)  # writes the CA file the client verifies against
-    out = app_client.check_output("/opt/ollama-client/bin/python -c %s", script)
-    assert out.startswith("ok")
+    out = run_client(app_client, "official_client_chat.py", ca_pem)
+    assert "smollm2:135m" in out["models"]
+    assert out["chunks"] > 1, out
+    assert out["done"], out
+    assert out["done_reason"] == "stop", out
+    assert out["eval_count"] > 0, out
+    assert out["total_duration"] > 0, out
 
 
 @pytest.mark.slow
@@ -86,7 +82,7 @@ def test_restart_docker_brings_everything_back(ai_server, app_client, ca_pem):
     ai_server.run_expect(
         [0],
         "for i in $(seq 60); do s=$(docker inspect -f '{{.State.Health.Status}}' tradia-ai-traefik"
-        " tradia-ollama | sort -u); [ \"$s\" = healthy ] && exit 0; sleep 2; done; exit 1",
+        ' tradia-ollama | sort -u); [ "$s" = healthy ] && exit 0; sleep 2; done; exit 1',
     )
     assert "--ctorigdstport 11434" in ai_server.check_output("iptables -S DOCKER-USER")
     assert curl(app_client, "/api/tags", "-u", f"api:{API_KEY}", ca_pem=ca_pem) == "200"
@@ -96,22 +92,8 @@ def test_restart_docker_brings_everything_back(ai_server, app_client, ca_pem):
 def test_a_stream_longer_than_90_seconds_is_not_cut(app_client, ca_pem):
     # Traefik v3's default readTimeout (60 s) has been seen cutting long streams: one chunk every
     # 5 s for about 95 s must arrive whole, ending with the final chunk.
-    script = f"""
-import json, time, httpx
-auth = httpx.BasicAuth("api", "{API_KEY}")
-with httpx.Client(base_url="https://ai-server:11434", auth=auth, verify="/tmp/tradia/ca.crt",
-                  timeout=httpx.Timeout(30, read=150)) as c:
-    c.post("/_sim/fault", json={{"kind": "slow_tokens", "after": 1, "delay": 5, "count": 1}}).raise_for_status()
-    start = time.monotonic()
-    lines = []
-    with c.stream("POST", "/api/chat", json={{"model": "smollm2:135m", "stream": True,
-            "messages": [{{"role": "user", "content": "long"}}], "options": {{"num_predict": 20}}}}) as r:
-        r.raise_for_status()
-        lines = [json.loads(line) for line in r.iter_lines() if line]
-    print(json.dumps({{"seconds": time.monotonic() - start, "chunks": len(lines), "last": lines[-1]}}))
-"""
-    curl(app_client, "/", ca_pem=ca_pem)
-    out = json.loads(app_client.check_output("/opt/ollama-client/bin/python -c %s", script))
+    out = run_client(app_client, "long_stream.py", ca_pem)
     assert out["seconds"] > 90, out
-    assert out["last"]["done"] is True and "error" not in out["last"], out
+    assert out["last"]["done"] is True, out
+    assert "error" not in out["last"], out
     assert out["chunks"] >= 19, out
