@@ -13,7 +13,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
 MOLECULE_SCENARIOS ?= testbed ai_server
 
-.PHONY: help venv system-deps lint unit images molecule test demo demo-down bench clean
+.PHONY: help venv system-deps lint unit containers images molecule test demo demo-down bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,7 +39,10 @@ lint: venv ## ruff, yamllint, ansible-lint (production profile)
 	$(BIN)/ansible-lint
 
 unit: venv ## unit, contract and browser tests (no Docker needed)
-	TRADIA_NO_SKIP=$${CI:+1} TRADIA_REQUIRE_LLAMA=1 $(BIN)/pytest $(wildcard tests tools/ollama_sim/tests app/tests)
+	TRADIA_NO_SKIP=$${CI:+1} TRADIA_REQUIRE_LLAMA=1 $(BIN)/pytest -m "not docker" $(wildcard tests tools/ollama_sim/tests app/tests)
+
+containers: venv images ## the app image built on the test bed, run beside the simulator
+	TRADIA_NO_SKIP=$${CI:+1} $(BIN)/pytest -m docker app/tests/container
 
 images: ## start a Docker engine if needed and build the offline test-bed images (cached)
 	scripts/docker-engine.sh
@@ -48,7 +51,7 @@ images: ## start a Docker engine if needed and build the offline test-bed images
 molecule: venv images ## molecule scenarios against the local test bed
 	for s in $(MOLECULE_SCENARIOS); do $(BIN)/molecule test -s "$$s"; done
 
-test: system-deps lint unit molecule ## everything CI runs
+test: system-deps lint unit containers molecule ## everything CI runs
 
 clean: ## remove the virtualenv and caches of this checkout (not the image cache)
 	rm -rf $(VENV) .pytest_cache .ruff_cache
