@@ -41,8 +41,8 @@ lint: venv ## ruff, yamllint, ansible-lint (production profile)
 unit: venv ## unit, contract and browser tests (no Docker needed)
 	TRADIA_NO_SKIP=$${CI:+1} TRADIA_REQUIRE_LLAMA=1 $(BIN)/pytest -m "not docker" $(wildcard tests tools/ollama_sim/tests app/tests)
 
-containers: venv images ## the app image built on the test bed, run beside the simulator
-	TRADIA_NO_SKIP=$${CI:+1} $(BIN)/pytest -m docker app/tests/container
+containers: venv images ## the built images: the simulator with the official client, the app beside it
+	TRADIA_NO_SKIP=$${CI:+1} $(BIN)/pytest -m docker tests/images
 
 images: ## start a Docker engine if needed and build the offline test-bed images (cached)
 	scripts/docker-engine.sh

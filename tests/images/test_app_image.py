@@ -3,44 +3,19 @@ simulator on a private network, healthy, and ready only while its AI server answ
 
 import json
 import os
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from docker_cli import docker, inspect, remove, wait_healthy
 
 pytestmark = pytest.mark.docker
 
-APP_DIR = Path(__file__).parents[2]
+APP_DIR = Path(__file__).parents[2] / "app"
 BASE_IMAGE = os.environ.get("TRADIA_TEST_BASE_IMAGE", "tradia/python:3.11-bookworm")
 SIM_IMAGE = "tradia/ollama-sim:dev"
 MODEL = "smollm2:135m"
-
-
-def docker(*args: str, check: bool = True) -> str:
-    result = subprocess.run(
-        ["docker", *args], capture_output=True, text=True, timeout=600, check=False
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"docker {' '.join(args)} failed:\n{result.stderr[-2000:]}")
-    return result.stdout.strip()
-
-
-def inspect(name: str) -> dict:
-    return json.loads(docker("inspect", name))[0]
-
-
-def wait_healthy(name: str, seconds: int = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        status = inspect(name)["State"].get("Health", {}).get("Status")
-        if status == "healthy":
-            return
-        time.sleep(1)
-    logs = docker("logs", "--tail", "30", name, check=False)
-    raise AssertionError(f"{name} not healthy after {seconds} s; logs:\n{logs}")
 
 
 def get_from_app(app: str, path: str) -> tuple[int, dict]:
@@ -90,9 +65,7 @@ def stack(app_image: str) -> Iterator[dict[str, str]]:
         wait_healthy(names["app"])
         yield names
     finally:
-        for name in (names["app"], names["sim"]):
-            docker("rm", "-f", name, check=False)
-        docker("network", "rm", names["network"], check=False)
+        remove(names["app"], names["sim"], network=names["network"])
 
 
 def test_runs_as_non_root_and_unpublished(stack: dict[str, str]) -> None:

@@ -1,0 +1,115 @@
+"""tradia/ollama-sim:dev as a person would use it: `docker run -p 127.0.0.1:P:11434`, then the
+official `ollama` Python client."""
+
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+
+import ollama
+import pytest
+from docker_cli import docker, remove, wait_healthy
+
+pytestmark = pytest.mark.docker
+
+IMAGE = "tradia/ollama-sim:dev"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_sim(*env: str) -> Iterator[ollama.Client]:
+    name = f"tradia-simtest-{uuid.uuid4().hex[:8]}"
+    port = free_port()
+    args = [arg for pair in env for arg in ("-e", pair)]
+    try:
+        docker("run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:11434", *args, IMAGE)
+        wait_healthy(name)
+        yield ollama.Client(host=f"http://127.0.0.1:{port}", timeout=120)
+    finally:
+        remove(name)
+
+
+@pytest.fixture(scope="module")
+def scripted() -> Iterator[ollama.Client]:
+    yield from run_sim("OLLAMA_SIM_PROFILE=instant")
+
+
+@pytest.fixture(scope="module")
+def busy() -> Iterator[ollama.Client]:
+    # One slot, one waiting request, slow enough that three requests overlap.
+    yield from run_sim(
+        "OLLAMA_NUM_PARALLEL=1", "OLLAMA_MAX_QUEUE=1", "OLLAMA_SIM_PROFILE=l4",
+        "OLLAMA_SIM_PRELOAD=llama3.1:8b",
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def llama() -> Iterator[ollama.Client]:
+    yield from run_sim("OLLAMA_SIM_BACKEND=llama", "OLLAMA_SIM_PRELOAD=smollm2:135m")
+
+
+def test_pull_streams_progress_then_lists_the_model(scripted: ollama.Client) -> None:
+    assert "smollm2:135m" not in [m.model for m in scripted.list().models]
+    progress = list(scripted.pull("smollm2:135m", stream=True))
+    statuses = [p.status for p in progress]
+    assert statuses[0] == "pulling manifest"
+    assert statuses[-1] == "success"
+    layer = [p for p in progress if p.total and p.completed is not None]
+    assert layer, "no per-layer progress"
+    assert layer[-1].completed == layer[-1].total
+    assert "smollm2:135m" in [m.model for m in scripted.list().models]
+
+
+def test_chat_streams_chunks_and_a_final_chunk_with_metrics(scripted: ollama.Client) -> None:
+    scripted.pull("llama3.1:8b")
+    messages = [{"role": "user", "content": "Bonjour à tous"}]
+    chunks = list(scripted.chat(model="llama3.1:8b", messages=messages, stream=True, think=False))
+    assert len(chunks) > 2
+    assert all(not c.done for c in chunks[:-1])
+    final = chunks[-1]
+    assert final.done
+    assert final.done_reason == "stop"
+    for metric in ("total_duration", "load_duration", "prompt_eval_count",
+                   "prompt_eval_duration", "eval_count", "eval_duration"):  # fmt: skip
+        assert getattr(final, metric), metric
+    assert "".join(c.message.content for c in chunks)
+
+
+def test_a_third_concurrent_request_gets_ollamas_503(busy: ollama.Client) -> None:
+    errors: list[ollama.ResponseError] = []
+    started = threading.Barrier(3)
+
+    def generate() -> None:
+        started.wait()
+        try:
+            busy.generate(model="llama3.1:8b", prompt="long", options={"num_predict": 120})
+        except ollama.ResponseError as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=generate) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(errors) == 1, errors
+    assert errors[0].status_code == 503
+    assert "maximum pending requests exceeded" in errors[0].error
+
+
+def test_llama_backend_streams_real_text(llama: ollama.Client) -> None:
+    messages = [{"role": "user", "content": "Write one sentence about the sea."}]
+    chunks = list(
+        llama.chat(model="smollm2:135m", messages=messages, stream=True,
+                   options={"num_predict": 64, "seed": 1})
+    )  # fmt: skip
+    text = "".join(c.message.content for c in chunks)
+    final = chunks[-1]
+    assert len(chunks) > 8, "not streamed token by token"
+    assert len(text.split()) > 5, text
+    rate = final.eval_count / final.eval_duration * 1e9
+    print(f"llama backend in the image: {rate:.0f} tokens/s")
+    assert final.eval_count == len(chunks) - 1 or final.eval_count >= len(chunks) - 2
