@@ -53,5 +53,11 @@ molecule: venv images ## molecule scenarios against the local test bed
 
 test: system-deps lint unit containers molecule ## everything CI runs
 
+demo: venv ## the whole stack in a local lab of containers; prints the URL and login, leaves it running
+	scripts/demo.sh
+
+demo-down: ## remove the lab of make demo
+	scripts/demo-down.sh
+
 clean: ## remove the virtualenv and caches of this checkout (not the image cache)
 	rm -rf $(VENV) .pytest_cache .ruff_cache
