@@ -144,6 +144,8 @@ def test_docker_lists_the_nvidia_runtime(ai_server):
 
 def test_dockerd_was_restarted_after_the_toolkit_was_installed(ai_server):
     # dockerd registers its "nvidia" device driver only at start, when the hook is on its PATH.
+    # prepare left dockerd running without the hook and daemon.json final, so this restart is
+    # the toolkit install's own.
     started, installed = map(
         float,
         ai_server.check_output(
@@ -204,3 +206,16 @@ def test_gpu_detection_auto_and_nvidia(ai_server):
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert ai_server.run("test -c /dev/nvidiactl").rc == 0, "detect_gpu.yml did not restore it"
+
+
+def test_running_dockerd_has_the_nvidia_device_driver(ai_server):
+    # `--gpus all` fails with 'could not select device driver "nvidia"' on a dockerd that started
+    # before the hook was installed; here it must start a container and call the hook for it.
+    cid = ai_server.check_output(
+        "docker run -d --gpus all --entrypoint sleep tradia/ollama-sim:dev 30"
+    )
+    try:
+        calls = [json.loads(line) for line in ai_server.file(HOOK_LOG).content_string.splitlines()]
+        assert [c["NVIDIA_VISIBLE_DEVICES"] for c in calls if c["id"] == cid] == ["all"]
+    finally:
+        ai_server.run("docker rm -f %s", cid)
