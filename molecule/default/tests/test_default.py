@@ -5,6 +5,7 @@ translation through both Traefik hops, and a real Chromium on the deployed page.
 import json
 import socket
 import ssl
+import time
 
 import httpx
 import pytest
@@ -161,3 +162,27 @@ def test_a_browser_translates_on_the_deployed_page(app_url):
         browser.close()
     assert output.strip()
     assert len({n for n in lengths if 0 < n < len(output)}) >= 2, lengths
+
+
+@pytest.mark.slow
+def test_a_translation_longer_than_60_seconds_is_not_cut(ai_server, app_server, client):
+    # Traefik v3's default readTimeout (60 s) has been seen cutting long streams: with a 5 s
+    # pause before every token on the AI server, the answer must still arrive whole through
+    # both hops (app server 443 -> its AI entrypoint -> AI server 11434).
+    ca_pem = ai_server.file("/etc/tradia/ai/tls/ca.crt").content_string
+    curl_ai(app_server, ca_pem)  # writes the CA file on the app server
+    fault = '{"kind": "slow_tokens", "after": 1, "delay": 5, "count": 1}'
+    app_server.run_expect(
+        [0],
+        "curl -sf --cacert /tmp/tradia/ca.crt -u api:%s -H 'Content-Type: application/json'"
+        " -d %s https://ai-server:11434/_sim/fault",
+        API_KEY,
+        fault,
+    )
+    start = time.monotonic()
+    text = "Merci pour votre message. Nous vous répondrons dans les meilleurs délais possibles."
+    with client.stream("POST", "/api/translate", json={"text": text, "target": "en"}) as response:
+        events = [json.loads(line) for line in response.iter_lines() if line]
+    seconds = time.monotonic() - start
+    assert seconds > 60, (seconds, events[-1])
+    assert events[-1]["type"] == "done", events[-1]
