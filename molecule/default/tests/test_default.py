@@ -38,6 +38,12 @@ def test_tls_below_1_2_is_refused(app_ip):
     with _handshake(app_ip, context) as tls:
         assert tls.version() == "TLSv1.2"
     context.maximum_version = ssl.TLSVersion.TLSv1_1
+    with pytest.raises(ssl.SSLError) as refused:
+        _handshake(app_ip, context)
+    assert refused.value.reason == "TLSV1_ALERT_PROTOCOL_VERSION"  # the server's alert
+    # TLS 1.2 with an old CBC cipher is refused as well: only AEAD suites are offered.
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers("ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:@SECLEVEL=0")
     with pytest.raises(ssl.SSLError):
         _handshake(app_ip, context)
 
