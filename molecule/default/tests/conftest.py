@@ -40,7 +40,9 @@ def outsider() -> testinfra.host.Host:
 @pytest.fixture(scope="session")
 def app_ip(app_server: testinfra.host.Host) -> str:
     """The app server's address on the test bed's network, as a user's browser would reach it."""
-    return app_server.check_output("hostname -I").split()[0]
+    # eth0 is the test bed's network (the host's own Docker bridges have addresses too).
+    line = app_server.check_output("ip -4 -o addr show dev eth0")
+    return line.split()[3].split("/")[0]
 
 
 @pytest.fixture(scope="session")
