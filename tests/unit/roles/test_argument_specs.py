@@ -1,5 +1,7 @@
 """Every role documents every default in meta/argument_specs.yml, with the same value."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,3 +36,11 @@ def test_variables_are_role_prefixed(role: Path) -> None:
     options = _load(role / "meta" / "argument_specs.yml")["argument_specs"]["main"]["options"]
     foreign = [name for name in options if not name.startswith(f"{role.name}_")]
     assert not foreign, f"{role.name}: variables without the role prefix: {foreign}"
+
+
+def test_variables_reference_is_in_sync() -> None:
+    script = Path(__file__).parents[3] / "scripts" / "variables_reference.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--check"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
