@@ -46,6 +46,24 @@ CASES = [
     ("ai_server_allowed_clients", ["10.0.0.300"], {}),
     ("ai_server_firewall", "yes please", {}),
     ("ai_server_ollama_pull_timeout", "long", {}),
+    ("ai_server_api_key_min_length", 8, {}),
+    ("ai_server_nvidia_repo_url", "nvidia.github.io/libnvidia-container", {}),
+    ("ai_server_nvidia_gpg_key_url", "ftp://example.org/key", {}),
+    ("ai_server_nvidia_packages", ["nvidia container toolkit"], {}),
+    ("ai_server_config_dir", "etc/tradia", {}),
+    ("ai_server_docker_network", "tradia ai", {}),
+    ("ai_server_ollama_image", "Ollama/Ollama:latest", {}),
+    ("ai_server_ollama_container_name", "-ollama", {}),
+    ("ai_server_ollama_volume", "models/ollama", {}),
+    ("ai_server_ollama_data_path", "root/.ollama", {}),
+    ("ai_server_traefik_image", "traefik:v3 latest", {}),
+    ("ai_server_traefik_image_archive", "/nonexistent/traefik.tar", {}),
+    ("ai_server_traefik_container_name", "traefik!", {}),
+    ("ai_server_tls_key_file", "/nonexistent/server.key", {"ai_server_tls_source": "files"}),
+    ("ai_server_tls_ca_file", "", {"ai_server_tls_source": "files"}),
+    ("ai_server_tls_extra_sans", ["ai.example.org"], {}),
+    ("ai_server_app_servers_group", "no_such_group", {"ai_server_allowed_clients": []}),
+    ("ai_server_verify", "sometimes", {}),
 ]
 
 
@@ -140,3 +158,10 @@ def test_key_never_printed_on_failure(tmp_path):
     result = run_role({"ai_server_api_key": secret, "ai_server_gpu": "amd"}, tmp_path)
     assert result.returncode != 0
     assert secret not in result.stdout + result.stderr
+
+
+def test_every_documented_variable_has_a_bad_value_case():
+    specs = yaml.safe_load((ROOT / "roles/ai_server/meta/argument_specs.yml").read_text())
+    documented = set(specs["argument_specs"]["main"]["options"])
+    covered = {case[0] for case in CASES}
+    assert documented - covered == set()
