@@ -69,6 +69,10 @@ class Stats:
     rejected_busy: int = 0
     loads: int = 0
     max_active: dict[str, int] = field(default_factory=dict)
+    # Token accounting for benchmarks: streamed as they go, and per finished generation.
+    streamed_tokens: int = 0
+    prompt_tokens: int = 0
+    eval_tokens: int = 0
 
 
 class Scheduler:

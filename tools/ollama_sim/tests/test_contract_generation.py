@@ -240,3 +240,13 @@ def test_changing_num_ctx_reloads_the_model(client: httpx.Client) -> None:
     assert _loaded(client)["llama3.1:8b"]["context_length"] == 8192
     assert final["load_duration"] > 0
     assert client.get("/_sim/stats").json()["loads"] - loads_before == 2
+
+
+def test_stats_count_streamed_prompt_and_eval_tokens(client: httpx.Client) -> None:
+    before = client.get("/_sim/stats").json()
+    chunks = _chat(client, model="llama3.1:8b", messages=[{"role": "user", "content": "count"}])
+    after = client.get("/_sim/stats").json()
+    final = chunks[-1]
+    assert after["eval_tokens"] - before["eval_tokens"] == final["eval_count"]
+    assert after["prompt_tokens"] - before["prompt_tokens"] == final["prompt_eval_count"]
+    assert after["streamed_tokens"] - before["streamed_tokens"] == len(chunks) - 1

@@ -46,6 +46,9 @@ async def stats(request: Request) -> Response:
             "canceled_running": counters.canceled_running,
             "rejected_busy": counters.rejected_busy,
             "loads": counters.loads,
+            "streamed_tokens": counters.streamed_tokens,
+            "prompt_tokens": counters.prompt_tokens,
+            "eval_tokens": counters.eval_tokens,
         }
     )
 

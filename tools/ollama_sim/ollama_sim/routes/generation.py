@@ -244,9 +244,12 @@ async def _generate(
                 async for piece in pieces:
                     await _apply_fault(fault, index)
                     yield _piece_chunk(call, piece)
+                    sim.scheduler.stats.streamed_tokens += 1
                     index += 1
             if fault is not None and fault.kind in ("midstream_error", "drop"):
                 await _apply_fault(fault, max(index, fault.after))
+            sim.scheduler.stats.prompt_tokens += outcome.prompt_eval_count
+            sim.scheduler.stats.eval_tokens += outcome.eval_count
             yield _final(call, outcome, lease, started_ns)
     except Busy as error:
         raise ApiError(503, str(error)) from None
