@@ -24,6 +24,8 @@ from tradia.upstream.ollama_client import OllamaClient, build_http_client
 STATIC_DIR = Path(__file__).parent / "static"
 # Room for multipart overhead and form fields beside the files themselves.
 _FORM_MARGIN = 256 * 1024
+# Room for the other JSON fields (languages, model, tone) beside the text.
+_JSON_MARGIN = 16 * 1024
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -69,15 +71,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="ui")
-    body_limit = (
-        max(
-            settings.max_files * settings.max_file_bytes,
-            settings.max_image_bytes,
-            settings.max_chars * 4,
-        )
-        + _FORM_MARGIN
+    form_limit = (
+        max(settings.max_files * settings.max_file_bytes, settings.max_image_bytes) + _FORM_MARGIN
     )
+    # A JSON escape can take 12 bytes for one character ("\ud83d\ude00" is one emoji).
+    json_limit = settings.max_chars * 12 + _JSON_MARGIN
     # No CORS middleware on purpose: the UI is served from the same origin.
-    app.add_middleware(BodySizeLimitMiddleware, limit=body_limit)
+    app.add_middleware(BodySizeLimitMiddleware, limit=json_limit, form_limit=form_limit)
     app.add_middleware(SecurityHeadersMiddleware)
     return app

@@ -64,18 +64,24 @@ class BodyTooLarge(Exception):
 
 
 class BodySizeLimitMiddleware:
-    """Refuse (413) any request body over `limit` bytes, whether announced or streamed."""
+    """Refuse (413) any request body over its limit, whether announced or streamed.
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    Multipart uploads (documents, photos) get `form_limit`; every other body (JSON text tasks)
+    gets the much smaller `limit`, so a huge JSON body is refused before it is parsed.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, form_limit: int) -> None:
         self.app = app
         self.limit = limit
+        self.form_limit = form_limit
 
-    async def _reject(self, send: Send) -> None:
+    @staticmethod
+    async def _reject(send: Send, limit: int) -> None:
         body = json.dumps(
             {
                 "error": "too_large",
-                "message": f"The request is larger than the limit ({self.limit // 1024} KiB).",
-                "limit": self.limit,
+                "message": f"The request is larger than the limit ({limit // 1024} KiB).",
+                "limit": limit,
             }
         ).encode()
         await send(
@@ -94,10 +100,13 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await self._reject(send)
-                return
+        headers = dict(scope.get("headers", []))
+        is_form = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
+        limit = self.form_limit if is_form else self.limit
+        length = headers.get(b"content-length", b"")
+        if length.isdigit() and int(length) > limit:
+            await self._reject(send, limit)
+            return
         received = 0
         exceeded = False
         response_started = False
@@ -107,7 +116,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     exceeded = True
                     raise BodyTooLarge
             return message
@@ -118,7 +127,7 @@ class BodySizeLimitMiddleware:
             if message["type"] == "http.response.start":
                 response_started = True
                 if exceeded:
-                    await self._reject(send)
+                    await self._reject(send, limit)
                     return
             if not exceeded:
                 await send(message)
@@ -127,4 +136,4 @@ class BodySizeLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not response_started:
-                await self._reject(send)
+                await self._reject(send, limit)

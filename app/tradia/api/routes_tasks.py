@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from tradia.api.deps import StateDep, UserDep
-from tradia.api.errors import RequestRejected
+from tradia.api.errors import RequestRejected, error_responses
 from tradia.api.streaming import done_event, ndjson_response, require_text
 from tradia.generation import Event, Relay
 from tradia.glossary import glossary_report
@@ -29,12 +29,12 @@ from tradia.upstream.errors import ErrorKind, UpstreamError
 
 router = APIRouter(prefix="/api", tags=["tasks"])
 
-STREAM_DOC = {
+STREAM_DOC: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "NDJSON events: queued, started, detected, token, result, done | error",
         "content": {"application/x-ndjson": {}},
     },
-    413: {"description": "Text, file or request too large"},
+    **error_responses(400, 413, 422),
 }
 
 ModelName = Annotated[str | None, Field(None, pattern=r"^[A-Za-z0-9._:/-]{1,200}$")]
@@ -153,10 +153,27 @@ async def reformulate(body: ReformulateIn, state: StateDep, user: UserDep) -> St
     return ndjson_response(events(), "reformulation")
 
 
-_IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
+# What a photo's first bytes must be, whatever its name or declared type says.
+_IMAGE_SIGNATURES = {
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/webp": (b"RIFF",),
+}
 
 
-@router.post("/minutes", responses=STREAM_DOC, response_class=StreamingResponse)
+def _is_image(content_type: str | None, data: bytes) -> bool:
+    signatures = _IMAGE_SIGNATURES.get(content_type or "")
+    if signatures is None or not data.startswith(signatures):
+        return False
+    return content_type != "image/webp" or data[8:12] == b"WEBP"
+
+
+@router.post(
+    "/minutes",
+    # 502-504: the AI server cannot say whether the chosen model reads images.
+    responses={**STREAM_DOC, **error_responses(415, 502, 503, 504)},
+    response_class=StreamingResponse,
+)
 async def minutes(
     state: StateDep,
     user: UserDep,
@@ -168,8 +185,6 @@ async def minutes(
     chosen = model or state.settings.ollama_model
     images: list[str] = []
     if photo is not None and photo.filename:
-        if photo.content_type not in _IMAGE_TYPES:
-            raise RequestRejected(415, "image_type", "The photo must be a JPEG, PNG or WebP image.")
         data = await photo.read(state.settings.max_image_bytes + 1)
         if len(data) > state.settings.max_image_bytes:
             raise RequestRejected(
@@ -178,7 +193,15 @@ async def minutes(
                 f"The photo is larger than {state.settings.max_image_bytes // 1048576} MiB.",
                 limit=state.settings.max_image_bytes,
             )
-        details = await state.client.show(chosen)
+        if not _is_image(photo.content_type, data):
+            raise RequestRejected(415, "image_type", "The photo must be a JPEG, PNG or WebP image.")
+        try:
+            details = await state.client.show(chosen)
+        except UpstreamError as exc:
+            if exc.kind is not ErrorKind.MODEL_MISSING:
+                raise
+            # The user's choice, not the server's fault: a refusal, not a 502.
+            raise RequestRejected(422, exc.kind.value, exc.message) from exc
         if "vision" not in details.capabilities:
             raise RequestRejected(
                 422,
