@@ -39,7 +39,7 @@ lint: venv ## ruff, yamllint, ansible-lint (production profile)
 	$(BIN)/ansible-lint
 
 unit: venv ## unit, contract and browser tests (no Docker needed)
-	TRADIA_NO_SKIP=$${CI:+1} TRADIA_REQUIRE_LLAMA=1 $(BIN)/pytest -m "not docker" $(wildcard tests tools/ollama_sim/tests app/tests)
+	TRADIA_NO_SKIP=$${CI:+1} TRADIA_REQUIRE_LLAMA=1 $(BIN)/pytest -m "not docker" $(wildcard tests tools/ollama_sim/tests app/tests bench/tests)
 
 containers: venv images ## the built images: the simulator with the official client, the app beside it
 	TRADIA_NO_SKIP=$${CI:+1} $(BIN)/pytest -m docker tests/images
@@ -58,6 +58,10 @@ demo: venv ## the whole stack in a local lab of containers; prints the URL and l
 
 demo-down: ## remove the lab of make demo
 	scripts/demo-down.sh
+
+bench: venv ## benchmarks -> bench/RESULTS.md (~40 min; env BENCH_PARTS=relay,users,deploy,scaleout,llama BENCH_QUICK=1); redeploys the lab
+	scripts/docker-engine.sh
+	$(BIN)/python -m bench
 
 clean: ## remove the virtualenv and caches of this checkout (not the image cache)
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,117 @@
+"""The issue's goals, checked against a part's results: (goal, measured, met) lines."""
+
+from dataclasses import dataclass
+from typing import Any
+
+TTFT_OVERHEAD_MS = 10.0
+TOKENS_LOSS = 0.02
+SHARE_OF_CAPACITY = 0.95
+SECOND_RUN_S = 60
+SCALE_OUT = {2: 1.9, 3: 2.8}
+LLAMA_TOKENS_PER_S = 50.0
+
+
+@dataclass(frozen=True)
+class Goal:
+    goal: str
+    measured: str
+    met: bool
+
+
+def _row(rows: list[dict[str, Any]], **match: Any) -> dict[str, Any] | None:
+    return next((r for r in rows if all(r.get(k) == v for k, v in match.items())), None)
+
+
+def relay(result: dict[str, Any]) -> list[Goal]:
+    goals = []
+    for users in (1, 20):
+        direct = _row(result["rows"], users=users, mode="direct")
+        for mode in ("chain", "chain_no_login"):
+            chain = _row(result["rows"], users=users, mode=mode)
+            if not direct or not chain or not direct["ttft_ms"] or not chain["ttft_ms"]:
+                continue
+            added = chain["ttft_ms"][0] - direct["ttft_ms"][0]
+            kept = chain["tokens_per_s"] / direct["tokens_per_s"] if direct["tokens_per_s"] else 0
+            label = "whole chain" + (" without the login" if mode == "chain_no_login" else "")
+            goals.append(
+                Goal(
+                    f"{label}, {users} user(s): adds <= {TTFT_OVERHEAD_MS:.0f} ms p50 TTFT",
+                    f"+{added:.1f} ms",
+                    added <= TTFT_OVERHEAD_MS,
+                )
+            )
+            goals.append(
+                Goal(
+                    f"{label}, {users} user(s): loses <= {TOKENS_LOSS:.0%} aggregate tokens/s",
+                    f"{1 - kept:+.1%} lost ({kept:.3f}x)",
+                    kept >= 1 - TOKENS_LOSS,
+                )
+            )
+    return goals
+
+
+def users(result: dict[str, Any]) -> list[Goal]:
+    goals = []
+    for row in result["rows"]:
+        name = f"{row['profile']}, NUM_PARALLEL {row['parallel']}"
+        failed = row["all"]["failed"]
+        goals.append(Goal(f"{name}: 0 failed requests", f"{failed} failed", failed == 0))
+        share = row["share_of_capacity"]
+        goals.append(
+            Goal(
+                f"{name}: throughput >= {SHARE_OF_CAPACITY:.0%} of capacity",
+                f"{share:.1%}",
+                share >= SHARE_OF_CAPACITY,
+            )
+        )
+    return goals
+
+
+def deploy(result: dict[str, Any]) -> list[Goal]:
+    second = next((r for r in result["runs"] if r["run"] == "second"), None)
+    if second is None:
+        return []
+    return [
+        Goal(
+            f"second site.yml run <= {SECOND_RUN_S} s",
+            f"{second['site_seconds']} s",
+            0 <= second["site_seconds"] <= SECOND_RUN_S,
+        ),
+        Goal(
+            "second site.yml run: 0 changed",
+            f"{second['total_changed']} changed",
+            second["total_changed"] == 0,
+        ),
+    ]
+
+
+def scaleout(result: dict[str, Any]) -> list[Goal]:
+    goals = []
+    for step in result["steps"]:
+        want = SCALE_OUT.get(step["servers"])
+        if want is not None:
+            goals.append(
+                Goal(
+                    f"{step['servers']} AI servers: >= {want}x the throughput of one",
+                    f"{step['ratio']:.2f}x",
+                    step["ratio"] >= want,
+                )
+            )
+    return goals
+
+
+def llama(result: dict[str, Any]) -> list[Goal]:
+    chain = _row(result["rows"], mode="chain")
+    if not chain or chain["stream_tokens_per_s_p50"] is None:
+        return []
+    rate = chain["stream_tokens_per_s_p50"]
+    return [
+        Goal(
+            f"real model through the whole chain: > {LLAMA_TOKENS_PER_S:.0f} tokens/s",
+            f"{rate:.1f} tokens/s",
+            rate > LLAMA_TOKENS_PER_S,
+        )
+    ]
+
+
+CHECKS = {"relay": relay, "users": users, "deploy": deploy, "scaleout": scaleout, "llama": llama}

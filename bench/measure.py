@@ -1,0 +1,127 @@
+"""One request, timed from the client: time to first token, tokens, outcome.
+
+Two kinds of endpoint answer token by token: Ollama's /api/chat (the simulator, the AI server)
+and Tradia's task routes (NDJSON events). Both are read as streams with one httpx client per
+simulated user, so connections are reused as a browser would.
+"""
+
+import json
+import ssl
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+@dataclass
+class Sample:
+    task: str
+    start: float  # time.monotonic() when sent
+    end: float
+    ok: bool
+    ttft: float | None = None  # seconds from sending to the first token
+    tokens: int = 0  # completion tokens the server reported
+    queue_wait: float | None = None  # the app's own queue (Tradia reports it)
+    error: str = ""
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class TaskRequest:
+    """A Tradia task: a JSON body, or a form with files (documents, minutes)."""
+
+    task: str
+    path: str
+    json: dict[str, Any] | None = None
+    data: dict[str, str] | None = None
+    files: list[tuple[str, tuple[str, bytes, str]]] | None = None
+
+
+def client(
+    base_url: str,
+    *,
+    ca: Path | None = None,
+    auth: tuple[str, str] | None = None,
+    local_address: str | None = None,
+    timeout: float = 600,
+) -> httpx.AsyncClient:
+    """One simulated user. `local_address` (127.0.0.x) gives each user its own source address,
+    as real users have: the app server's rate limit is per client address."""
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(ca)) if ca else False
+    transport = httpx.AsyncHTTPTransport(verify=verify, local_address=local_address)
+    return httpx.AsyncClient(
+        base_url=base_url,
+        auth=httpx.BasicAuth(*auth) if auth else None,
+        transport=transport,
+        timeout=httpx.Timeout(timeout, connect=10),
+    )
+
+
+async def ollama_chat(http: httpx.AsyncClient, body: dict[str, Any], task: str) -> Sample:
+    """POST /api/chat (stream): the first content chunk is the first token."""
+    start = time.monotonic()
+    sample = Sample(task, start, start, ok=False)
+    try:
+        async with http.stream("POST", "/api/chat", json=body) as response:
+            if response.status_code != 200:
+                sample.error = f"http_{response.status_code}"
+                return sample
+            async for line in response.aiter_lines():
+                if not line.strip():
+                    continue
+                chunk = json.loads(line)
+                if "error" in chunk:
+                    sample.error = "stream_error"
+                    return sample
+                if sample.ttft is None and (chunk.get("message") or {}).get("content"):
+                    sample.ttft = time.monotonic() - start
+                if chunk.get("done"):
+                    sample.tokens = int(chunk.get("eval_count") or 0)
+                    sample.ok = True
+    except httpx.HTTPError as exc:
+        sample.error = type(exc).__name__
+    finally:
+        sample.end = time.monotonic()
+    if not sample.ok and not sample.error:
+        sample.error = "no_final_chunk"
+    return sample
+
+
+async def tradia_task(http: httpx.AsyncClient, request: TaskRequest) -> Sample:
+    """A Tradia task route: `token` events, then `done` with the generation's stats."""
+    start = time.monotonic()
+    sample = Sample(request.task, start, start, ok=False)
+    try:
+        async with http.stream(
+            "POST", request.path, json=request.json, data=request.data, files=request.files
+        ) as response:
+            if response.status_code != 200:
+                sample.error = f"http_{response.status_code}"
+                return sample
+            async for line in response.aiter_lines():
+                if not line.strip():
+                    continue
+                event = json.loads(line)
+                kind = event.get("type")
+                if kind == "token" and sample.ttft is None:
+                    sample.ttft = time.monotonic() - start
+                elif kind == "error":
+                    sample.error = str(event.get("error") or "error")
+                elif kind == "done":
+                    stats = event.get("stats") or {}
+                    sample.tokens = int(stats.get("completion_tokens") or 0)
+                    if "queue_wait_ms" in stats:
+                        sample.queue_wait = stats["queue_wait_ms"] / 1000
+                    sample.ok = not sample.error
+    except httpx.HTTPError as exc:
+        sample.error = type(exc).__name__
+    finally:
+        sample.end = time.monotonic()
+    if not sample.ok and not sample.error:
+        sample.error = "no_done_event"
+    return sample

@@ -1,0 +1,1 @@
+"""One module per part of the benchmark; each `run()` returns a JSON-able dict for the report."""
