@@ -1,10 +1,14 @@
 """tradia/ollama-sim:dev as a person would use it: `docker run -p 127.0.0.1:P:11434`, then the
 official `ollama` Python client."""
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import ollama
 import pytest
@@ -13,6 +17,8 @@ from docker_cli import docker, remove, wait_healthy
 pytestmark = pytest.mark.docker
 
 IMAGE = "tradia/ollama-sim:dev"
+STORE = "/home/ollama/.ollama"
+REPO = Path(__file__).parents[2]
 
 
 def free_port() -> int:
@@ -21,14 +27,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run_sim(*env: str) -> Iterator[ollama.Client]:
+def run_sim(*env: str, docker_args: tuple[str, ...] = ()) -> Iterator[ollama.Client]:
     name = f"tradia-simtest-{uuid.uuid4().hex[:8]}"
     port = free_port()
     args = [arg for pair in env for arg in ("-e", pair)]
     try:
-        docker("run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:11434", *args, IMAGE)
+        docker(
+            "run", "-d", "--name", name, "--label", "org.tradia.simtest=1",
+            "-p", f"127.0.0.1:{port}:11434", *args, *docker_args, IMAGE,
+        )  # fmt: skip
         wait_healthy(name)
-        yield ollama.Client(host=f"http://127.0.0.1:{port}", timeout=120)
+        client = ollama.Client(host=f"http://127.0.0.1:{port}", timeout=120)
+        client.container = name  # type: ignore[attr-defined]
+        yield client
     finally:
         remove(name)
 
@@ -45,6 +56,16 @@ def busy() -> Iterator[ollama.Client]:
         "OLLAMA_NUM_PARALLEL=1", "OLLAMA_MAX_QUEUE=1", "OLLAMA_SIM_PROFILE=l4",
         "OLLAMA_SIM_PRELOAD=llama3.1:8b",
     )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def small_disk() -> Iterator[ollama.Client]:
+    # The model store on a 24 MiB filesystem: the synthetic 8B-class model fits, the real
+    # SmolLM2 GGUF (over 100 MB) does not.
+    yield from run_sim(
+        "OLLAMA_SIM_PROFILE=instant",
+        docker_args=("--tmpfs", f"{STORE}:size=24m,uid=10001,gid=10001,mode=0755"),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +134,36 @@ def test_llama_backend_streams_real_text(llama: ollama.Client) -> None:
     rate = final.eval_count / final.eval_duration * 1e9
     print(f"llama backend in the image: {rate:.0f} tokens/s")
     assert final.eval_count == len(chunks) - 1 or final.eval_count >= len(chunks) - 2
+
+
+def test_a_pull_that_fills_the_disk_fails_clearly_and_corrupts_nothing(
+    small_disk: ollama.Client,
+) -> None:
+    small_disk.pull("llama3.1:8b")
+    with pytest.raises(ollama.ResponseError) as failed:
+        small_disk.pull("smollm2:135m")
+    assert "no space left on device" in failed.value.error
+
+    # What was there still works, the failed model is not half-there, no partial file is left.
+    assert [m.model for m in small_disk.list().models] == ["llama3.1:8b"]
+    answer = small_disk.generate(model="llama3.1:8b", prompt="still there?")
+    assert answer.done
+    assert answer.response
+    container = small_disk.container  # type: ignore[attr-defined]
+    leftovers = docker("exec", container, "find", STORE, "-name", "*partial*")
+    assert leftovers == ""
+
+    # Our Ansible module turns it into a failed task that names the model and the cause.
+    url = small_disk._client.base_url
+    module = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ansible"), "localhost", "-o",
+            "-m", "ollama_model", "-a", f"name=smollm2:135m url={url}",
+        ],
+        capture_output=True, text=True, timeout=300, cwd=REPO, check=False,
+        env={**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg")},
+    )  # fmt: skip
+    assert module.returncode != 0, module.stdout
+    assert "FAILED" in module.stdout
+    assert "no space left on device" in module.stdout
+    assert "smollm2:135m" in module.stdout

@@ -4,16 +4,9 @@ Each case runs the real role in check mode against localhost: argument_specs and
 step must stop it at once. Check mode also guarantees a value that slipped through changes
 nothing here; the test then fails on the missing error."""
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-import yaml
+from role_check_mode import documented_variables, failed_task, is_validation, run_role
 
-ROOT = Path(__file__).parents[3]
 GOOD_KEY = "k" * 40
 
 CASES = [
@@ -33,6 +26,9 @@ CASES = [
     ("ai_server_traefik_read_timeout", "forever", {}),
     ("ai_server_traefik_idle_timeout", "10 minutes", {}),
     ("ai_server_traefik_log_level", "LOUD", {}),
+    ("ai_server_rate_limit_average", 0, {}),
+    ("ai_server_rate_limit_average", "fast", {}),
+    ("ai_server_rate_limit_burst", 10, {"ai_server_rate_limit_average": 50}),
     ("ai_server_ollama_env", "OLLAMA_NUM_PARALLEL=4", {}),
     ("ai_server_ollama_env", {"OLLAMA_NUM_PARALLEL": "0"}, {}),
     ("ai_server_ollama_env_extra", {"OLLAMA_DEBUG_LOG_REQUESTS": "1"}, {}),
@@ -67,61 +63,6 @@ CASES = [
 ]
 
 
-VALIDATION_TASKS = {
-    f"ai_server : {task['name']}"
-    for task in yaml.safe_load((ROOT / "roles/ai_server/tasks/validate.yml").read_text())
-}
-
-
-def is_validation(task: str) -> bool:
-    return task in VALIDATION_TASKS or "Validating arguments against arg spec" in task
-
-
-def run_role(variables: dict, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(
-        yaml.safe_dump(
-            [
-                {
-                    "hosts": "localhost",
-                    "gather_facts": True,
-                    "gather_subset": ["!all", "min"],
-                    "roles": [{"role": "ai_server"}],
-                }
-            ]
-        )
-    )
-    extra = tmp_path / "vars.json"
-    extra.write_text(json.dumps(variables))
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_ROLES_PATH": str(ROOT / "roles"),
-        "ANSIBLE_LIBRARY": str(ROOT / "library"),
-        "ANSIBLE_MODULE_UTILS": str(ROOT / "module_utils"),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-        "ANSIBLE_NOCOLOR": "1",
-    }
-    command = [
-        str(Path(sys.executable).parent / "ansible-playbook"),
-        "-i", "localhost,", "-c", "local", "--check",
-        "-e", f"ansible_python_interpreter={sys.executable}",
-        "-e", f"@{extra}", str(playbook),
-    ]  # fmt: skip
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
-
-
-def failed_task(result: subprocess.CompletedProcess[str]) -> tuple[str, str]:
-    """(task name, message) of the first failure in the json callback's output."""
-    report = json.loads(result.stdout)
-    for play in report["plays"]:
-        for task in play["tasks"]:
-            for outcome in task["hosts"].values():
-                if outcome.get("failed"):
-                    return task["task"]["name"], json.dumps(outcome)
-    raise AssertionError(f"nothing failed:\n{result.stdout[-3000:]}")
-
-
 @pytest.mark.parametrize(
     ("variable", "value", "extra"), CASES, ids=[f"{c[0]}={c[1]!r}"[:60] for c in CASES]
 )
@@ -129,39 +70,38 @@ def test_bad_value_fails_validation_naming_it(variable, value, extra, tmp_path):
     variables = {"ai_server_api_key": GOOD_KEY, "ai_server_allowed_clients": ["10.0.0.5"]}
     variables.update(extra)
     variables[variable] = value
-    result = run_role(variables, tmp_path)
+    result = run_role("ai_server", variables, tmp_path)
     assert result.returncode != 0
     task, message = failed_task(result)
     assert variable in message, f"{task}: {message[:600]}"
     # The failure comes from validation (argument_specs or validate.yml), before any change.
-    assert is_validation(task), task
+    assert is_validation("ai_server", task), task
 
 
 def test_missing_key_fails_naming_it(tmp_path):
-    result = run_role({"ai_server_allowed_clients": ["10.0.0.5"]}, tmp_path)
+    result = run_role("ai_server", {"ai_server_allowed_clients": ["10.0.0.5"]}, tmp_path)
     assert result.returncode != 0
     task, message = failed_task(result)
     assert "ai_server_api_key" in message
-    assert is_validation(task), task
+    assert is_validation("ai_server", task), task
 
 
 def test_unknown_app_server_addresses_fail(tmp_path):
-    result = run_role({"ai_server_api_key": GOOD_KEY}, tmp_path)
+    result = run_role("ai_server", {"ai_server_api_key": GOOD_KEY}, tmp_path)
     assert result.returncode != 0
     task, message = failed_task(result)
     assert "ai_server_allowed_clients" in message
-    assert is_validation(task), task
+    assert is_validation("ai_server", task), task
 
 
 def test_key_never_printed_on_failure(tmp_path):
     secret = "s3cret-" + "x" * 40
-    result = run_role({"ai_server_api_key": secret, "ai_server_gpu": "amd"}, tmp_path)
+    result = run_role("ai_server", {"ai_server_api_key": secret, "ai_server_gpu": "amd"}, tmp_path)
     assert result.returncode != 0
     assert secret not in result.stdout + result.stderr
 
 
 def test_every_documented_variable_has_a_bad_value_case():
-    specs = yaml.safe_load((ROOT / "roles/ai_server/meta/argument_specs.yml").read_text())
-    documented = set(specs["argument_specs"]["main"]["options"])
+    documented = documented_variables("ai_server")
     covered = {case[0] for case in CASES}
     assert documented - covered == set()

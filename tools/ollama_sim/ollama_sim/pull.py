@@ -40,7 +40,11 @@ async def _copy_layer(catalog: Store, store: Store, layer: Layer) -> AsyncIterat
         with catalog.blob_path(layer.digest).open("rb") as reader, partial.open("wb") as writer:
             completed = 0
             while completed < layer.size:
-                copied = await asyncio.to_thread(_copy_block, reader, writer, hasher)
+                try:
+                    copied = await asyncio.to_thread(_copy_block, reader, writer, hasher)
+                except OSError as error:
+                    # A full disk ends the pull with Ollama's Go-style message.
+                    raise ApiError(500, f"write {partial}: {_reason(error)}") from None
                 if copied == 0:
                     break
                 completed += copied
@@ -53,7 +57,11 @@ async def _copy_layer(catalog: Store, store: Store, layer: Layer) -> AsyncIterat
         if f"sha256:{hasher.hexdigest()}" != layer.digest:
             raise ApiError(500, f"digest mismatch, file must be downloaded again: {layer.digest}")
         partial.replace(target)
+    except OSError as error:
+        # Closing (flushing) the partial file can hit the full disk too.
+        raise ApiError(500, f"write {partial}: {_reason(error)}") from None
     finally:
+        # Never a half-written blob left behind: the store only holds verified files.
         partial.unlink(missing_ok=True)
 
 
@@ -75,9 +83,19 @@ async def pull(catalog: Store, store: Store, name: ModelName) -> AsyncIterator[d
     yield {"status": "success"}
 
 
+def _reason(error: OSError) -> str:
+    """`no space left on device`, as Go's syscall errors read."""
+    return (error.strerror or str(error)).lower()
+
+
 def _copy_manifest(source: Path, target: Path) -> None:
     # Byte for byte, so the model's digest (sha256 of the manifest) equals the registry's.
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}")
-    partial.write_bytes(source.read_bytes())
-    partial.replace(target)
+    try:
+        partial.write_bytes(source.read_bytes())
+        partial.replace(target)
+    except OSError as error:
+        raise ApiError(500, f"write {partial}: {_reason(error)}") from None
+    finally:
+        partial.unlink(missing_ok=True)
