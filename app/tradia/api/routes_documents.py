@@ -52,6 +52,7 @@ async def translate_documents(
         source=None if source == "auto" else source,
         target=target,
         as_zip=as_zip,
+        max_chars=config.max_chars,
     )
     for upload in files:
         data = await upload.read(config.max_file_bytes + 1)

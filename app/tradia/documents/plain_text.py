@@ -18,6 +18,11 @@ _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
 def decode_text(data: bytes) -> tuple[str, str]:
     """The text and the encoding to write it back in."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DocumentRejected("UTF-16 text is not supported; save the file as UTF-8.")
+    if b"\x00" in data:
+        # Windows-1252 decodes almost any bytes: a NUL is what tells a binary file apart.
+        raise DocumentRejected("binary content: this is not a text file")
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8"), "utf-8-sig"
     try:

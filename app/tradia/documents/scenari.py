@@ -5,7 +5,8 @@ with each run of text (and its inline markup) spliced in translated. So the decl
 encoding, namespaces, attributes, indentation and comments stay exactly as they were, titles and
 every other text-bearing element are covered, and inline markup (sc:inlineStyle, sc:uLink, ...)
 survives as numbered tags the model must keep.
-DTDs and entity declarations are refused (no entity expansion, no external fetch).
+DTDs and entity declarations are refused (no entity expansion, no external fetch), and so is
+nesting deeper than any course file needs.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ _OPAQUE = {f"{SCENARI_CORE_NS} {name}" for name in ("textLeaf", "inlineImg")}
 _ENCODING_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _ASCII_SPACE = " \t\r\n"
+# Real course files nest a few dozen levels; the tree is walked recursively.
+_MAX_DEPTH = 200
 
 
 @dataclass
@@ -90,6 +93,8 @@ def _parse(data: bytes) -> _Element:
         raise DocumentRejected("XML with a DOCTYPE or entity declarations is refused.")
 
     def start(name: str, _attrs: dict[str, str]) -> None:
+        if len(stack) >= _MAX_DEPTH:
+            raise DocumentRejected(f"elements nested deeper than {_MAX_DEPTH} levels")
         index = parser.CurrentByteIndex
         element = _Element(name, index, _tag_end(data, index))
         (stack[-1].children if stack else root).append(element)

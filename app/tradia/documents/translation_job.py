@@ -59,11 +59,20 @@ class DocumentJob:
     source: str | None
     target: str
     as_zip: bool
+    # Longest paragraph sent to the model, as for an interactive text.
+    max_chars: int
     files: list[_File] = field(default_factory=list)
 
     def add(self, name: str, data: bytes) -> None:
         try:
-            self.files.append(_File(name, open_document(name, data)))
+            document = open_document(name, data)
+            for number, segment in enumerate(document.segments, start=1):
+                if len(segment.text) > self.max_chars:
+                    raise DocumentRejected(
+                        f"paragraph {number} has {len(segment.text)} characters; the limit is"
+                        f" {self.max_chars}: split it"
+                    )
+            self.files.append(_File(name, document))
         except DocumentRejected as exc:
             self.files.append(_File(name, None, error=str(exc)))
 
