@@ -48,12 +48,6 @@ def test_midstream_error_line(client: httpx.Client, sim: Simulator) -> None:
     assert "discarded" in assert_error(events, "generation_failed")["message"]
 
 
-def test_dropped_connection(client: httpx.Client, sim: Simulator) -> None:
-    sim.fault("drop", after=2, count=1)
-    events = stream_events(client, "/api/translate", json=TEXT)
-    assert_error(events, "generation_failed")
-
-
 @pytest.mark.parametrize("kind", ["slow_first_token", "slow_tokens"])
 def test_slow_upstream_times_out(sim: Simulator, kind: str) -> None:
     sim.fault(kind, delay=3, after=1, count=1)

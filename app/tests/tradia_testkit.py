@@ -32,14 +32,20 @@ def free_port() -> int:
 
 
 class Simulator:
-    """One `ollama-sim serve` process on a free port."""
+    """One `ollama-sim serve` process on a free port; it can be killed and started again there."""
 
     def __init__(self, models_dir: Path, profile: str = "instant", **env: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        executable = shutil.which("ollama-sim") or str(Path(sys.executable).with_name("ollama-sim"))
+        self.models_dir = models_dir
+        self.profile = profile
+        self.env = env
         self.log = models_dir.parent / f"sim-{self.port}.log"
         self._log_file = self.log.open("w")
+        self.start()
+
+    def start(self) -> None:
+        executable = shutil.which("ollama-sim") or str(Path(sys.executable).with_name("ollama-sim"))
         self.process = subprocess.Popen(
             [
                 executable,
@@ -51,9 +57,9 @@ class Simulator:
                 "--backend",
                 "scripted",
                 "--profile",
-                profile,
+                self.profile,
                 "--models-dir",
-                str(models_dir),
+                str(self.models_dir),
                 "--preload",
                 SIM_MODELS,
                 "--log-level",
@@ -61,7 +67,7 @@ class Simulator:
             ],
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
-            env={**os.environ, **env},
+            env={**os.environ, **self.env},
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -74,6 +80,11 @@ class Simulator:
                 time.sleep(0.1)
         raise RuntimeError("ollama-sim did not start in 60 s")
 
+    def kill(self) -> None:
+        """SIGKILL: the AI server dies at once, its connections cut without a goodbye."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+
     def fault(self, kind: str, **fields: Any) -> None:
         response = httpx.post(f"{self.url}/_sim/fault", json={"kind": kind, **fields}, timeout=5)
         response.raise_for_status()
@@ -85,11 +96,12 @@ class Simulator:
         return httpx.get(f"{self.url}/_sim/stats", timeout=5).json()
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
         self._log_file.close()
 
 

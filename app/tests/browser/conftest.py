@@ -34,9 +34,10 @@ def slow_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
 
 
 @pytest.fixture(autouse=True)
-def _clear_slow_sim_fault(slow_sim: Simulator) -> Iterator[None]:
+def _clear_slow_sim_fault(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
-    slow_sim.clear_fault()
+    if "slow_sim" in request.fixturenames:
+        request.getfixturevalue("slow_sim").clear_fault()
 
 
 @pytest.fixture(scope="module")

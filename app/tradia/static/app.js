@@ -9,6 +9,7 @@ const HISTORY_TEXT_MAX = 5000;
 const state = {
   ui: localStorage.getItem("tradia.ui") || "fr",
   settings: null,
+  upstreamDown: false,
   detected: null,
   minutesMarkdown: "",
 };
@@ -134,12 +135,39 @@ async function loadSettings() {
   const response = await fetch("/api/settings");
   state.settings = await response.json();
   const banner = $("banner");
-  if (state.settings.upstream_error) {
+  state.upstreamDown = Boolean(state.settings.upstream_error);
+  if (state.upstreamDown) {
     banner.textContent = errorMessage(state.settings.upstream_error);
     banner.hidden = false;
   } else banner.hidden = true;
   fillSelects();
   for (const id of ["tr", "co", "re", "mi"]) updateCounter(id);
+}
+
+// ---------- AI server watch ----------
+// The banner tells users the AI server is down before they try a task, and goes away by itself
+// when the server is back (the model list is then reloaded).
+const READY_POLL_MS = 5000;
+
+async function checkReady() {
+  if (document.hidden) return;
+  let response;
+  try {
+    response = await fetch("/readyz", { cache: "no-store" });
+  } catch {
+    return; // Tradia itself is unreachable: the next task says so.
+  }
+  const banner = $("banner");
+  if (response.status === 503) {
+    const payload = await response.json().catch(() => null);
+    banner.textContent = errorMessage({ error: payload?.reason, message: payload?.message }, 503);
+    banner.hidden = false;
+    state.upstreamDown = true;
+  } else if (response.ok && state.upstreamDown) {
+    state.upstreamDown = false;
+    banner.hidden = true;
+    await loadSettings().catch(() => {});
+  }
 }
 
 // ---------- counters ----------
@@ -602,6 +630,7 @@ function init() {
     $("banner").textContent = t("lost");
     $("banner").hidden = false;
   });
+  setInterval(checkReady, READY_POLL_MS);
 }
 
 init();
