@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import http.server
 import threading
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -83,35 +81,6 @@ def test_unreachable_server() -> None:
     assert ready.json()["reason"] == "llm_unreachable"
     assert settings["upstream_error"]["error"] == "llm_unreachable"
     assert settings["models"] == []
-
-
-class _Gatekeeper(http.server.BaseHTTPRequestHandler):
-    """Stands for Traefik's basicAuth refusing the key, or redirecting."""
-
-    status = 401
-
-    def _answer(self) -> None:
-        self.send_response(self.status)
-        if self.status == 302:
-            self.send_header("Location", "https://elsewhere.invalid/api/chat")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-        type(self).seen_auth = self.headers.get("Authorization")
-
-    do_GET = do_POST = _answer
-
-    def log_message(self, *_: object) -> None:
-        pass
-
-
-@pytest.fixture
-def gatekeeper() -> Iterator[tuple[str, type[_Gatekeeper]]]:
-    handler = type("Gate", (_Gatekeeper,), {})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", handler
-    server.shutdown()
 
 
 def test_refused_key(gatekeeper) -> None:

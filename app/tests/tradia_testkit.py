@@ -144,6 +144,60 @@ class ServerThread:
         self.thread.join(timeout=10)
 
 
+class AppProcess:
+    """Tradia as deployed: `python -m tradia` in its own process, output captured in a file."""
+
+    def __init__(self, upstream: str, log: Path, **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        environment = {
+            **os.environ,
+            "OLLAMA_BASE_URL": upstream,
+            "OLLAMA_API_KEY": API_KEY,
+            "OLLAMA_MODEL": DEFAULT_MODEL,
+            "OLLAMA_TIMEOUT": "10",
+            "OLLAMA_CONNECT_TIMEOUT": "2",
+            "TRADIA_HOST": "127.0.0.1",
+            "TRADIA_PORT": str(self.port),
+            "TRADIA_LOG_LEVEL": "INFO",
+            **env,
+        }
+        self._log_file = log.open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tradia"],
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            env=environment,
+        )
+
+    def __enter__(self) -> AppProcess:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"tradia exited: {self.log.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("tradia did not start in 30 s")
+
+    def __exit__(self, *_: object) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self._log_file.close()
+
+    def rss_kib(self) -> int:
+        """Resident memory of the app process (VmRSS in /proc/<pid>/status)."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
+        return int(line.split()[1])
+
+
 @contextmanager
 def running_app(upstream: str, **overrides: Any) -> Iterator[str]:
     with ServerThread(make_settings(upstream, **overrides)) as url:
