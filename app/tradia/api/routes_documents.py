@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from tradia.api.deps import StateDep, UserDep
 from tradia.api.errors import RequestRejected
@@ -63,7 +64,8 @@ async def translate_documents(
                 f"'{upload.filename}' is larger than {config.max_file_bytes // 1024} KiB.",
                 limit=config.max_file_bytes,
             )
-        job.add(upload.filename or "document.txt", data)
+        # Parsing a large .docx takes seconds: off the event loop, so streams keep flowing.
+        await run_in_threadpool(job.add, upload.filename or "document.txt", data)
     if all(f.document is None for f in job.files):
         raise RequestRejected(
             422, "document_rejected", "; ".join(f"{f.name}: {f.error}" for f in job.files)
