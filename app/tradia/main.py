@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -19,6 +20,7 @@ from tradia.metrics import Metrics
 from tradia.queue import GenerationQueue
 from tradia.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from tradia.state import AppState
+from tradia.tasks.reformulation import TONES
 from tradia.upstream.ollama_client import OllamaClient, build_http_client
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -76,7 +78,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # A JSON escape can take 12 bytes for one character ("\ud83d\ude00" is one emoji).
     json_limit = settings.max_chars * 12 + _JSON_MARGIN
+    _document_choices(app, settings)
     # No CORS middleware on purpose: the UI is served from the same origin.
     app.add_middleware(BodySizeLimitMiddleware, limit=json_limit, form_limit=form_limit)
     app.add_middleware(SecurityHeadersMiddleware)
     return app
+
+
+def _document_choices(app: FastAPI, settings: Settings) -> None:
+    """The OpenAPI schema names the configured languages and the tones, as /api/settings does,
+    so API clients (and the fuzz tests) know the valid values."""
+    choices = {
+        "target": settings.languages,
+        "source": ["auto", *settings.languages],
+        "tone": [tone.id for tone in TONES],
+    }
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = default_openapi()
+            for component in schema.get("components", {}).get("schemas", {}).values():
+                for name, prop in component.get("properties", {}).items():
+                    if name in choices and prop.get("type") == "string":
+                        prop["enum"] = choices[name]
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
