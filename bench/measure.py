@@ -62,8 +62,11 @@ def client(
     )
 
 
-async def ollama_chat(http: httpx.AsyncClient, body: dict[str, Any], task: str) -> Sample:
-    """POST /api/chat (stream): the first content chunk is the first token."""
+async def ollama_chat(
+    http: httpx.AsyncClient, body: dict[str, Any], task: str, max_tokens: int | None = None
+) -> Sample:
+    """POST /api/chat (stream): the first content chunk is the first token. With `max_tokens`
+    the client stops reading after that many chunks (a real model may not stop by itself)."""
     start = time.monotonic()
     sample = Sample(task, start, start, ok=False)
     try:
@@ -78,8 +81,13 @@ async def ollama_chat(http: httpx.AsyncClient, body: dict[str, Any], task: str) 
                 if "error" in chunk:
                     sample.error = "stream_error"
                     return sample
-                if sample.ttft is None and (chunk.get("message") or {}).get("content"):
-                    sample.ttft = time.monotonic() - start
+                if (chunk.get("message") or {}).get("content"):
+                    if sample.ttft is None:
+                        sample.ttft = time.monotonic() - start
+                    sample.tokens += 1
+                    if max_tokens is not None and sample.tokens >= max_tokens:
+                        sample.ok = True
+                        break
                 if chunk.get("done"):
                     sample.tokens = int(chunk.get("eval_count") or 0)
                     sample.ok = True
@@ -92,8 +100,11 @@ async def ollama_chat(http: httpx.AsyncClient, body: dict[str, Any], task: str) 
     return sample
 
 
-async def tradia_task(http: httpx.AsyncClient, request: TaskRequest) -> Sample:
-    """A Tradia task route: `token` events, then `done` with the generation's stats."""
+async def tradia_task(
+    http: httpx.AsyncClient, request: TaskRequest, max_tokens: int | None = None
+) -> Sample:
+    """A Tradia task route: `token` events, then `done` with the generation's stats. With
+    `max_tokens` the client stops reading after that many `token` events."""
     start = time.monotonic()
     sample = Sample(request.task, start, start, ok=False)
     try:
@@ -108,8 +119,13 @@ async def tradia_task(http: httpx.AsyncClient, request: TaskRequest) -> Sample:
                     continue
                 event = json.loads(line)
                 kind = event.get("type")
-                if kind == "token" and sample.ttft is None:
-                    sample.ttft = time.monotonic() - start
+                if kind == "token":
+                    if sample.ttft is None:
+                        sample.ttft = time.monotonic() - start
+                    sample.tokens += 1
+                    if max_tokens is not None and sample.tokens >= max_tokens:
+                        sample.ok = True
+                        break
                 elif kind == "error":
                     sample.error = str(event.get("error") or "error")
                 elif kind == "done":

@@ -186,7 +186,10 @@ def llama_section(r: dict[str, Any]) -> str:
         ]
         for row in r["rows"]
     ]
-    return f"`{r['model']}`, one user, one request at a time.\n\n" + table(
+    return (
+        f"`{r['model']}`, one user, one request at a time, the same translations (300"
+        f" characters) both ways, each read for its first {r.get('max_tokens', '-')} tokens.\n\n"
+    ) + table(
         ["path", "requests", "failed", "TTFT p50 / p95 ms", "decode tok/s p50", "tok/s incl. TTFT"],
         rows,
     )
