@@ -43,7 +43,7 @@ def relay(result: dict[str, Any]) -> list[Goal]:
             goals.append(
                 Goal(
                     f"{label}, {users} user(s): loses <= {TOKENS_LOSS:.0%} aggregate tokens/s",
-                    f"{1 - kept:+.1%} lost ({kept:.3f}x)",
+                    f"{kept:.3f}x the tokens/s of (a)",
                     kept >= 1 - TOKENS_LOSS,
                 )
             )
