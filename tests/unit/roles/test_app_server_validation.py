@@ -67,7 +67,7 @@ CASES = [
     ("app_server_users", [{"name": "alice", "password": "short"}], {}),
     ("app_server_users", [{"name": "alice", "password_hash": "$1$md5$notbcrypt"}], {}),  # bad hash
     ("app_server_users", [{"name": "a l", "password_hash": GOOD_HASH}], {}),
-    ("app_server_users", [{"name": "a", "password": "long-enough", "password_hash": GOOD_HASH}], {}),
+    ("app_server_users", [{"name": "a", "password": "longer-pw", "password_hash": GOOD_HASH}], {}),
     ("app_server_users", ["alice:secret"], {}),
     ("app_server_users_bcrypt_cost", 20, {}),
     ("app_server_user_header", "X Forwarded User", {}),
