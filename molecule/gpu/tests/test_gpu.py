@@ -14,8 +14,11 @@ from conftest import (
     REPO_URL,
     RUNTIME_LOG,
     SOURCE,
+    apt_update_with,
     check_json,
     inspect,
+    installed_from,
+    source_fields,
 )
 
 # Exactly what docker_engine renders: the scenario's daemon options plus the role's runtime stanza.
@@ -38,26 +41,6 @@ print(offset + mono / 1e6, os.stat(sys.argv[1]).st_ctime)
 """
 
 
-def source_fields(text: str) -> dict[str, str]:
-    return dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
-
-
-def apt_update_with(host, sources: str) -> tuple[int, str]:
-    """`apt-get update` of one deb822 source only, into a scratch lists directory."""
-    lists = host.check_output("mktemp -d")
-    try:
-        host.run_expect([0], "mkdir %s/partial", lists)
-        result = host.run(
-            "apt-get update --error-on=any -o Dir::Etc::SourceList=%s"
-            " -o Dir::Etc::SourceParts=/nonexistent -o Dir::State::Lists=%s",
-            sources,
-            lists,
-        )
-        return result.rc, result.stdout + result.stderr
-    finally:
-        host.run("rm -rf %s", lists)
-
-
 def test_source_is_deb822_with_signed_by(ai_server, repo):
     source = ai_server.file(SOURCE)
     assert source.exists
@@ -78,7 +61,7 @@ def test_legacy_source_was_removed(ai_server):
     # prepare left NVIDIA's old one-line source; apt refuses it beside the deb822 one.
     assert not ai_server.file(LEGACY_SOURCE).exists
     listed = ai_server.check_output(
-        "grep -rl gpu-repo /etc/apt/ --include='*.list*' --include='*.sources'"
+        "grep -rl gpu-repo:8080 /etc/apt/ --include='*.list*' --include='*.sources'"
     )
     assert listed.split() == [SOURCE]
 
@@ -107,14 +90,8 @@ def test_apt_verifies_the_repository_signature(ai_server):
 def test_toolkit_is_installed_from_the_repository(ai_server):
     for package in ("nvidia-container-toolkit", "nvidia-container-toolkit-base"):
         assert ai_server.package(package).is_installed, package
-        policy = ai_server.check_output("apt-cache policy %s", package).splitlines()
-        installed = next(i for i, line in enumerate(policy) if line.lstrip().startswith("***"))
-        origins = []
-        for line in policy[installed + 1 :]:
-            if not line.startswith("        "):
-                break
-            origins.append(line.split()[1])
-        assert "http://gpu-repo:8080/stable/deb/amd64" in origins, policy
+        origins = installed_from(ai_server, package)
+        assert any(o.startswith("http://gpu-repo:8080/stable/deb/amd64 ") for o in origins), origins
     owners = {
         "/usr/bin/nvidia-container-runtime-hook": "nvidia-container-toolkit",
         "/usr/bin/nvidia-container-runtime": "nvidia-container-toolkit-base",
