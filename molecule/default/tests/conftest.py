@@ -1,8 +1,12 @@
 """Shared helpers: reach the molecule hosts, and the app server's HTTPS endpoint from the
 controller (this machine reaches the test-bed containers' addresses on the outer network)."""
 
+import base64
 import os
 import ssl
+import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -80,3 +84,68 @@ def curl_ai(host: testinfra.host.Host, ca_pem: str, *args: str) -> str:
         f" {quoted} https://ai-server:11434/api/tags"
     )
     return host.run(cmd).stdout.strip()
+
+
+def base64_credentials(user: str, password: str) -> str:
+    """The Authorization header's form of a login: a leak of it is a leak of the key."""
+    return base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def on_controller_docker(*args: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    """The outer Docker engine, where the test-bed hosts are containers (a reboot is a restart)."""
+    return subprocess.run(
+        ["docker", *args], capture_output=True, text=True, timeout=timeout, check=True
+    )
+
+
+def wait_until(check: Callable[[], bool], what: str, seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except (OSError, httpx.HTTPError, AssertionError):
+            pass
+        time.sleep(2)
+    raise AssertionError(f"{what}: not after {seconds} s")
+
+
+def healthy(host: testinfra.host.Host, *names: str) -> bool:
+    states = host.run("docker inspect -f '{{.State.Health.Status}}' " + " ".join(names))
+    return states.rc == 0 and set(states.stdout.split()) == {"healthy"}
+
+
+def run_playbook(playbook: str, *args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+    """ansible-playbook from the repository against this scenario's hosts and group_vars."""
+    project = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
+    inventory = Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
+    return subprocess.run(
+        ["ansible-playbook", "-i", str(inventory), str(project / "playbooks" / playbook), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=project,
+        env={**os.environ, "ANSIBLE_CONFIG": str(project / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"},
+        check=False,
+    )
+
+
+def set_ai_fault(app_server: testinfra.host.Host, ca_pem: str, fault: str) -> None:
+    """A simulator fault on the AI server, set from the app server through Traefik."""
+    curl_ai(app_server, ca_pem)  # writes the CA file on the app server
+    app_server.run_expect(
+        [0],
+        "curl -sf --cacert /tmp/tradia/ca.crt -u api:%s -H 'Content-Type: application/json'"
+        " -d %s https://ai-server:11434/_sim/fault",
+        API_KEY,
+        fault,
+    )
+
+
+def clear_ai_fault(app_server: testinfra.host.Host) -> None:
+    """No fault left behind for the next test (the CA file is on the app server already)."""
+    app_server.run_expect(
+        [0],
+        "curl -sf -X DELETE --cacert /tmp/tradia/ca.crt -u api:%s https://ai-server:11434/_sim/fault",
+        API_KEY,
+    )

@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from conftest import API_KEY, ARTIFACTS, MODEL, USER, curl_ai
+from conftest import API_KEY, ARTIFACTS, MODEL, USER, curl_ai, set_ai_fault
 
 
 def _handshake(ip: str, context: ssl.SSLContext, name: str | None = None) -> ssl.SSLSocket:
@@ -176,15 +176,7 @@ def test_a_translation_longer_than_60_seconds_is_not_cut(ai_server, app_server, 
     # pause before every token on the AI server, the answer must still arrive whole through
     # both hops (app server 443 -> its AI entrypoint -> AI server 11434).
     ca_pem = ai_server.file("/etc/tradia/ai/tls/ca.crt").content_string
-    curl_ai(app_server, ca_pem)  # writes the CA file on the app server
-    fault = '{"kind": "slow_tokens", "after": 1, "delay": 5, "count": 1}'
-    app_server.run_expect(
-        [0],
-        "curl -sf --cacert /tmp/tradia/ca.crt -u api:%s -H 'Content-Type: application/json'"
-        " -d %s https://ai-server:11434/_sim/fault",
-        API_KEY,
-        fault,
-    )
+    set_ai_fault(app_server, ca_pem, '{"kind": "slow_tokens", "after": 1, "delay": 5, "count": 1}')
     start = time.monotonic()
     text = "Merci pour votre message. Nous vous répondrons dans les meilleurs délais possibles."
     with client.stream("POST", "/api/translate", json={"text": text, "target": "en"}) as response:

@@ -1,0 +1,169 @@
+"""What an attacker on the network, a curious colleague on a server and a log reader can get:
+only 80/443 open, old TLS refused, logins rate-limited, and the API key nowhere in sight."""
+
+import json
+import re
+import xml.etree.ElementTree as ET
+
+import httpx
+import pytest
+
+from conftest import API_KEY, base64_credentials, curl_ai, run_playbook
+
+KEY_FORMS = (API_KEY, base64_credentials("api", API_KEY))
+AI_CONTAINERS = ("tradia-ollama", "tradia-ai-traefik")
+APP_CONTAINERS = ("tradia-app", "tradia-app-traefik")
+
+
+def _open_ports(outsider, target: str) -> set[int]:
+    """Every TCP port nmap finds open on `target` from the outsider (no ping, all 65535)."""
+    scan = outsider.check_output("nmap -Pn -n -p- -T4 --max-retries 2 -oX - %s", target)
+    root = ET.fromstring(scan)
+    return {
+        int(port.get("portid"))
+        for port in root.iter("port")
+        if port.find("state").get("state") == "open"
+    }
+
+
+def test_a_full_port_scan_finds_only_https_on_the_app_server(outsider):
+    assert _open_ports(outsider, "app-server") == {80, 443}
+    assert _open_ports(outsider, "ai-server") == set()
+
+
+TLS_PROBE = r"""
+import socket, ssl, sys
+def version(maximum):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")  # so that a refusal is the server's
+    context.minimum_version = ssl.TLSVersion.TLSv1
+    context.maximum_version = maximum
+    try:
+        with context.wrap_socket(socket.create_connection(("ai-server", 11434), 10)) as tls:
+            return tls.version()
+    except ssl.SSLError as error:
+        return "refused:" + str(error.reason)
+V = ssl.TLSVersion
+print(version(V.TLSv1_2), version(V.TLSv1_1), version(V.TLSv1))
+"""
+
+
+def test_the_ai_port_refuses_tls_below_1_2(app_server):
+    tls12, tls11, tls10 = app_server.check_output("python3 -c %s", TLS_PROBE).split()
+    assert tls12 == "TLSv1.2"
+    assert tls11 == "refused:TLSV1_ALERT_PROTOCOL_VERSION"
+    assert tls10 == "refused:TLSV1_ALERT_PROTOCOL_VERSION"
+
+
+def test_guessing_the_users_password_is_rate_limited(app_url, tls_context):
+    statuses: list[int] = []
+    with httpx.Client(base_url=app_url, verify=tls_context, timeout=30) as guesser:
+        for attempt in range(250):
+            response = guesser.get("/", auth=("alice", f"guess-{attempt}"))
+            statuses.append(response.status_code)
+            if response.status_code == 429:
+                break
+    assert set(statuses) <= {401, 429}, set(statuses)
+    assert statuses[-1] == 429, f"{len(statuses)} wrong passwords were all answered 401"
+
+
+def test_guessing_the_api_key_is_rate_limited(ai_server, app_server):
+    ca_pem = ai_server.file("/etc/tradia/ai/tls/ca.crt").content_string
+    curl_ai(app_server, ca_pem)  # writes the CA file on the app server
+    guesses = app_server.check_output(
+        "seq 400 | xargs -P 16 -I{} curl -s -o /dev/null -w '%{http_code}\\n' --cacert"
+        " /tmp/tradia/ca.crt -u api:wrong-key-{} https://ai-server:11434/api/tags"
+    ).split()
+    assert set(guesses) <= {"401", "429"}, set(guesses)
+    assert "429" in guesses, "400 wrong keys in a burst were all answered 401"
+    # The rate limit is per client and short-lived: the right key works again soon after.
+    assert curl_ai(app_server, ca_pem, "--retry", "5", "-u", f"api:{API_KEY}") == "200"
+
+
+def _assert_no_key(where: str, text: str) -> None:
+    for form in KEY_FORMS:
+        assert form not in text, f"the API key appears in {where}"
+
+
+@pytest.mark.parametrize(
+    ("host_fixture", "containers"),
+    [("ai_server", AI_CONTAINERS), ("app_server", APP_CONTAINERS)],
+)
+def test_the_key_is_in_no_process_list_metadata_or_log(request, host_fixture, containers):
+    host = request.getfixturevalue(host_fixture)
+    _assert_no_key(f"{host_fixture}'s process list", host.check_output("ps -eww -o args"))
+    for name in containers:
+        _assert_no_key(f"docker inspect {name}", host.check_output("docker inspect %s", name))
+        logs = host.run("docker logs %s", name)
+        assert logs.rc == 0
+        _assert_no_key(f"the logs of {name}", logs.stdout + logs.stderr)
+        assert logs.stdout + logs.stderr, f"{name} logged nothing: the check would prove nothing"
+    journal = host.run("journalctl --no-pager -q")
+    _assert_no_key(f"{host_fixture}'s journal", journal.stdout)
+
+
+def test_traefik_access_logs_hold_no_credentials(ai_server):
+    # The access log records every request above, with and without the key; never its header.
+    log = ai_server.check_output("docker logs tradia-ai-traefik 2>&1")
+    entries = [json.loads(line) for line in log.splitlines() if line.startswith('{"')]
+    requests = [e for e in entries if "RequestPath" in e]
+    assert any(e.get("DownstreamStatus") == 200 for e in requests), "no access log entries"
+    assert any(e.get("DownstreamStatus") == 401 for e in requests)
+    _assert_no_key("the AI server's access log", log)
+    assert not any("request_Authorization" in e for e in requests)
+
+
+@pytest.mark.parametrize(
+    ("host_fixture", "config_dir"),
+    [("ai_server", "/etc/tradia/ai"), ("app_server", "/etc/tradia/app")],
+)
+def test_secret_files_are_private(request, host_fixture, config_dir):
+    host = request.getfixturevalue(host_fixture)
+    listing = host.check_output("find %s -type f -printf '%%m %%p\\n'", config_dir)
+    secrets = [
+        line.split(" ", 1)
+        for line in listing.splitlines()
+        if re.search(r"(\.key$|/users$|/secrets/|/acme/)", line.split(" ", 1)[1])
+    ]
+    assert secrets, f"no secret files found under {config_dir}"
+    for mode, path in secrets:
+        if path.endswith((".crt", ".csr")):
+            continue
+        assert mode in ("600", "640", "400", "440"), f"{path} has mode {mode}"
+    grep = host.run("grep -rl --exclude-dir=build -- %s %s", API_KEY, config_dir)
+    holding_key = grep.stdout.split()
+    for path in holding_key:
+        assert host.file(path).mode in (0o600, 0o400), f"{path} holds the key with a loose mode"
+
+
+@pytest.mark.parametrize(
+    ("host_fixture", "name", "read_only"),
+    [
+        ("ai_server", "tradia-ollama", False),
+        ("ai_server", "tradia-ai-traefik", True),
+        ("app_server", "tradia-app", True),
+        ("app_server", "tradia-app-traefik", True),
+    ],
+)
+def test_containers_run_as_non_root_and_traefik_read_only(request, host_fixture, name, read_only):
+    host = request.getfixturevalue(host_fixture)
+    info = json.loads(host.check_output("docker inspect %s", name))[0]
+    # Its main process as the host sees it (Traefik's image has no shell tools to ask inside).
+    uid = host.check_output("ps -o uid= -p %s", str(info["State"]["Pid"]))
+    assert uid.strip() != "0", f"{name} runs as root"
+    assert "no-new-privileges:true" in info["HostConfig"]["SecurityOpt"]
+    if read_only:
+        assert info["HostConfig"]["ReadonlyRootfs"] is True, f"{name} can write its image"
+        assert info["HostConfig"]["CapDrop"] == ["ALL"]
+
+
+def test_verbose_ansible_output_never_shows_the_key():
+    run = run_playbook("site.yml", "-vvv")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    _assert_no_key("ansible-playbook -vvv output", run.stdout + run.stderr)
+    recap = run.stdout[run.stdout.rindex("PLAY RECAP") :]
+    changed = re.findall(r"changed=(\d+)", recap)
+    assert changed, recap
+    assert set(changed) == {"0"}, recap
