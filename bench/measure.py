@@ -49,11 +49,14 @@ def client(
     auth: tuple[str, str] | None = None,
     local_address: str | None = None,
     timeout: float = 600,
+    browser: bool = False,
 ) -> httpx.AsyncClient:
     """One simulated user. `local_address` (127.0.0.x) gives each user its own source address,
-    as real users have: the app server's rate limit is per client address."""
+    as real users have: the app server's rate limit is per client address. `browser` speaks
+    HTTP/2 over TLS, as browsers do with the app server (see bench/NOTES.md for why it matters:
+    Traefik cuts some HTTP/1.1 streams when its CPU is contended)."""
     verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(ca)) if ca else False
-    transport = httpx.AsyncHTTPTransport(verify=verify, local_address=local_address)
+    transport = httpx.AsyncHTTPTransport(verify=verify, local_address=local_address, http2=browser)
     return httpx.AsyncClient(
         base_url=base_url,
         auth=httpx.BasicAuth(*auth) if auth else None,

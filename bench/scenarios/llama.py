@@ -19,7 +19,7 @@ MAX_TOKENS = 150
 
 async def _measure(stack: LocalStack, requests: int) -> dict[str, list[Sample]]:
     direct = client(stack.sim_url)
-    chain = client(stack.app_url, ca=stack.ca, auth=stack.app_auth)
+    chain = client(stack.app_url, ca=stack.ca, auth=stack.app_auth, browser=True)
 
     async def send_direct(user: int, index: int) -> Sample:
         body = ollama_body(translation(300, index), MODEL)

@@ -36,7 +36,11 @@ async def _mode(stack: LocalStack, mode: str, users: int, per_user: int) -> list
         else:
             clients.append(
                 client(
-                    stack.app_url, ca=stack.ca, auth=stack.app_auth, local_address=_address(user)
+                    stack.app_url,
+                    ca=stack.ca,
+                    auth=stack.app_auth,
+                    local_address=_address(user),
+                    browser=True,
                 )
             )
 

@@ -25,7 +25,7 @@ async def _saturate(servers: int, seconds: float) -> tuple[list[Sample], dict[st
     hosts = lab.ai_hosts(servers)
     users = USERS_PER_SERVER * servers
     url, ca = lab.app_url(), lab.ca_cert()
-    clients = [client(url, ca=ca, auth=lab.LOGIN) for _ in range(users)]
+    clients = [client(url, ca=ca, auth=lab.LOGIN, browser=True) for _ in range(users)]
 
     async def send(user: int, index: int) -> Sample:
         return await tradia_task(clients[user], translation(800, seed=user * 1000 + index))

@@ -33,7 +33,13 @@ def _counters(stats: dict[str, Any]) -> dict[str, int]:
 
 async def _load(stack: LocalStack, seconds: float) -> tuple[list[Sample], dict[str, Any]]:
     clients = [
-        client(stack.app_url, ca=stack.ca, auth=stack.app_auth, local_address=f"127.0.0.{10 + u}")
+        client(
+            stack.app_url,
+            ca=stack.ca,
+            auth=stack.app_auth,
+            local_address=f"127.0.0.{10 + u}",
+            browser=True,
+        )
         for u in range(USERS)
     ]
 

@@ -236,7 +236,8 @@ class OllamaClient:
                     raise _error_from_status(
                         response.status_code, await _upstream_message(response), request.model
                     )
-                async for line in response.aiter_lines():
+                lines = response.aiter_lines()
+                async for line in lines:
                     if not line.strip():
                         continue
                     try:
@@ -256,13 +257,18 @@ class OllamaClient:
                     if piece:
                         yield piece
                     if chunk.get("done"):
-                        yield ChatOutcome(
+                        outcome = ChatOutcome(
                             done_reason=str(chunk.get("done_reason") or "stop"),
                             prompt_tokens=int(chunk.get("prompt_eval_count") or 0),
                             completion_tokens=int(chunk.get("eval_count") or 0),
                             eval_duration_ns=int(chunk.get("eval_duration") or 0),
                             total_duration_ns=int(chunk.get("total_duration") or 0),
                         )
+                        # Read the body to its end (the chunked terminator follows the `done`
+                        # line) so that httpx returns the connection to its pool instead of
+                        # closing it: the next generation then skips a TCP (and TLS) setup.
+                        await _drain(lines)
+                        yield outcome
                         return
         except httpx.HTTPError as exc:
             raise _error_from_transport(exc, streaming=True) from exc
@@ -271,6 +277,15 @@ class OllamaClient:
             "The AI server closed the stream before the end of the generation. The partial result"
             " was discarded; try again.",
         )
+
+
+async def _drain(lines: AsyncIterator[str], limit: int = 64 * 1024) -> None:
+    """Consume what is left of a finished stream, giving up (and closing) past `limit` bytes."""
+    seen = 0
+    async for line in lines:
+        seen += len(line)
+        if seen > limit:
+            return
 
 
 def normalise_model_name(name: str) -> str:

@@ -70,8 +70,8 @@ def tls_context(ca_file: str) -> ssl.SSLContext:
 
 @pytest.fixture(scope="session")
 def client(app_url: str, tls_context: ssl.SSLContext) -> httpx.Client:
-    """A logged-in user's HTTPS client, speaking HTTP/2 as browsers do. (HTTP/1.1 clients that
-    keep connections alive see some streams cut through Traefik's basicAuth: bench/NOTES.md.)"""
+    """A logged-in user's HTTPS client, speaking HTTP/2 as browsers do. (Traefik cuts some
+    HTTP/1.1-over-TLS streams when its CPU is contended: bench/NOTES.md, bench/stream_cut.py.)"""
     with httpx.Client(
         base_url=app_url, verify=tls_context, auth=USER, timeout=120, http2=True
     ) as c:
