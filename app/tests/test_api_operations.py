@@ -146,3 +146,28 @@ def test_upstream_request_shape(sim: Simulator) -> None:
     assert system["role"] == "system"
     assert text not in system["content"]
     assert user == {"role": "user", "content": text}
+
+
+def test_answers_are_bounded_by_the_input(sim: Simulator) -> None:
+    """A looping model stops after ~3x the user's text, never after the ceiling; a photo (its
+    text unknown) gets the ceiling; a task's own num_predict wins."""
+    from tradia.tasks.translation import build_translation_request
+    from tradia.upstream.ollama_client import ChatRequest, OllamaClient
+
+    client = OllamaClient(
+        httpx.AsyncClient(), make_settings(sim.url, TRADIA_MAX_OUTPUT_TOKENS=2000)
+    )
+
+    def budget(request: ChatRequest) -> int:
+        return client.chat_body(request)["options"]["num_predict"]
+
+    short = budget(build_translation_request("m", "Bonjour à tous.", "fr", "en", []))
+    longer = budget(build_translation_request("m", "Bonjour à tous. " * 40, "fr", "en", []))
+    assert 256 < short < longer < 2000
+    assert budget(build_translation_request("m", "x" * 7000, "fr", "en", [])) == 2000
+    photo = ChatRequest("m", [{"role": "user", "content": "", "images": ["aGk="]}])
+    assert budget(photo) == 2000
+    assert (
+        budget(ChatRequest("m", [{"role": "user", "content": "hi"}], options={"num_predict": 7}))
+        == 7
+    )

@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     # --- limits ---
     # With num_ctx 8192: ~2,700 tokens in and as many out, plus the instructions.
     max_chars: int = Field(8000, ge=100, validation_alias=_env("TRADIA_MAX_CHARS", "max_chars"))
+    # Ceiling on any answer (Ollama's num_predict). Text tasks get less: three times their input
+    # (estimated at 3 characters per token) plus 256 tokens, so a model that loops stops early
+    # instead of holding a GPU slot until the context is full while colleagues queue.
+    max_output_tokens: int = Field(
+        3072, ge=64, validation_alias=_env("TRADIA_MAX_OUTPUT_TOKENS", "max_output_tokens")
+    )
     max_file_bytes: int = Field(
         5 * 1024 * 1024, ge=1024, validation_alias=_env("TRADIA_MAX_FILE_BYTES", "max_file_bytes")
     )

@@ -207,8 +207,22 @@ class OllamaClient:
         self._show_cache[model] = (time.monotonic(), details)
         return details
 
+    def output_budget(self, request: ChatRequest) -> int:
+        """Most tokens the answer may have: proportional to the user's text, within the ceiling
+        (a photo's text cannot be estimated from the request: it gets the ceiling)."""
+        ceiling = self._settings.max_output_tokens
+        users = [m for m in request.messages if m.get("role") == "user"]
+        if any(m.get("images") for m in users):
+            return ceiling
+        chars = sum(len(str(m.get("content") or "")) for m in users)
+        return min(ceiling, 3 * (chars // 3 + 1) + 256)
+
     def chat_body(self, request: ChatRequest) -> dict[str, Any]:
-        options = {"num_ctx": self._settings.ollama_num_ctx, **request.options}
+        options = {
+            "num_ctx": self._settings.ollama_num_ctx,
+            "num_predict": self.output_budget(request),
+            **request.options,
+        }
         body: dict[str, Any] = {
             "model": request.model,
             "messages": request.messages,
