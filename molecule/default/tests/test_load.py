@@ -1,0 +1,188 @@
+"""Twenty colleagues at once through the deployed chain: browser -> app server's Traefik (TLS,
+login, rate limit) -> app -> AI server's Traefik -> the real tiny model (llama.cpp on CPU).
+
+Each user has its own HTTP/2 connection (what browsers speak to Traefik over TLS), translates
+texts of different lengths into different languages, reads every stream to its end and pauses
+a little, as people do, while the page polls /readyz as the UI does, for TRADIA_LOAD_SECONDS
+(default 300). Every request must end with its `done` event (none refused, cut or timed out)
+and the app's memory must stay within 10 % of what it used once warm. The figures go to
+artifacts/molecule/load.json.
+
+Translations only: the lab's model (SmolLM2-135M) loops on the structured tasks (correction,
+reformulation: JSON with the list of changes) until its output budget and the app rightly
+refuses the truncated JSON; that is the model's limit, which app/tests cover with scripted
+answers, not a fault of the stack this test is about.
+
+Runs after test_default.py and before the fault tests (file order), on a healthy stack."""
+
+import asyncio
+import json
+import os
+import random
+import ssl
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from conftest import ARTIFACTS, USER
+
+USERS = 20
+SECONDS = float(os.environ.get("TRADIA_LOAD_SECONDS", "300"))
+WARM_UP_SECONDS = min(60.0, SECONDS / 5)
+MEMORY_GROWTH_LIMIT = 1.10
+SAMPLE_EVERY_SECONDS = 10.0
+
+SENTENCES = (
+    "La réunion de demain est reportée à jeudi, même heure, même salle.",
+    "Merci de relire le compte rendu avant vendredi midi.",
+    "Le budget du projet a été validé par la direction hier soir.",
+    "Nous avons besoin de deux volontaires pour l'accueil des stagiaires.",
+    "Les nouveaux badges seront distribués lundi à l'accueil.",
+)
+PARAGRAPH = " ".join(SENTENCES)
+TASKS = (
+    ("/api/translate", lambda text: {"text": text, "target": "en"}),
+    ("/api/translate", lambda text: {"text": text, "target": "de"}),
+    ("/api/translate", lambda _text: {"text": PARAGRAPH, "target": "en"}),
+)
+READYZ_EVERY_SECONDS = 10.0
+
+
+@dataclass
+class Outcome:
+    path: str
+    seconds: float
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class Load:
+    outcomes: list[Outcome] = field(default_factory=list)
+    memory_kib: list[tuple[float, int]] = field(default_factory=list)
+
+
+async def _one_request(http: httpx.AsyncClient, rng: random.Random) -> Outcome:
+    path, body = rng.choice(TASKS)
+    start = time.monotonic()
+    last: dict = {}
+    try:
+        async with http.stream("POST", path, json=body(rng.choice(SENTENCES))) as response:
+            if response.status_code != 200:
+                await response.aread()
+                detail = f"HTTP {response.status_code}: {response.text[:200]}"
+                return Outcome(path, time.monotonic() - start, False, detail)
+            async for line in response.aiter_lines():
+                if line.strip():
+                    last = json.loads(line)
+    except httpx.HTTPError as exc:
+        return Outcome(path, time.monotonic() - start, False, f"{type(exc).__name__}: {exc}")
+    ok = last.get("type") == "done"
+    return Outcome(path, time.monotonic() - start, ok, "" if ok else json.dumps(last)[:300])
+
+
+async def _user(number: int, app_url: str, tls: ssl.SSLContext, until: float, load: Load) -> None:
+    rng = random.Random(number)
+    async with httpx.AsyncClient(
+        base_url=app_url, verify=tls, auth=USER, http2=True, timeout=httpx.Timeout(900, connect=30)
+    ) as http:
+
+        async def poll_readiness() -> None:
+            while time.monotonic() < until:
+                start = time.monotonic()
+                try:
+                    response = await http.get("/readyz")
+                    ok, detail = response.status_code == 200, f"HTTP {response.status_code}"
+                except httpx.HTTPError as exc:
+                    ok, detail = False, f"{type(exc).__name__}: {exc}"
+                load.outcomes.append(Outcome("/readyz", time.monotonic() - start, ok, detail))
+                await asyncio.sleep(READYZ_EVERY_SECONDS)
+
+        poller = asyncio.create_task(poll_readiness())
+        # Users do not all click at the same instant.
+        await asyncio.sleep(rng.uniform(0, 3))
+        while time.monotonic() < until:
+            load.outcomes.append(await _one_request(http, rng))
+            await asyncio.sleep(rng.uniform(0.5, 2.0))
+        await poller
+
+
+def _app_rss_kib(app_server) -> int:
+    """Resident memory of every process in the app's container."""
+    rows = app_server.check_output("docker top tradia-app -o pid,rss").splitlines()[1:]
+    return sum(int(row.split()[1]) for row in rows)
+
+
+def _sample_memory(app_server, load: Load, stop: threading.Event, started: float) -> None:
+    while not stop.is_set():
+        load.memory_kib.append((time.monotonic() - started, _app_rss_kib(app_server)))
+        stop.wait(SAMPLE_EVERY_SECONDS)
+
+
+@pytest.fixture(scope="module")
+def load(app_server, app_url: str, tls_context: ssl.SSLContext) -> Load:
+    result = Load()
+    stop = threading.Event()
+    started = time.monotonic()
+    sampler = threading.Thread(
+        target=_sample_memory, args=(app_server, result, stop, started), daemon=True
+    )
+    sampler.start()
+
+    async def everyone() -> None:
+        until = time.monotonic() + SECONDS
+        await asyncio.gather(*(_user(n, app_url, tls_context, until, result) for n in range(USERS)))
+
+    try:
+        asyncio.run(everyone())
+    finally:
+        stop.set()
+        sampler.join()
+    # One last sample once every stream has ended.
+    result.memory_kib.append((time.monotonic() - started, _app_rss_kib(app_server)))
+    _write_report(result)
+    return result
+
+
+def _write_report(load: Load) -> None:
+    durations = sorted(o.seconds for o in load.outcomes if o.path != "/readyz")
+    report = {
+        "users": USERS,
+        "seconds": SECONDS,
+        "requests": len(load.outcomes),
+        "failed": [o.__dict__ for o in load.outcomes if not o.ok],
+        "per_path": {
+            path: sum(1 for o in load.outcomes if o.path == path)
+            for path in ("/api/translate", "/readyz")
+        },
+        "request_seconds_p50": statistics.median(durations) if durations else None,
+        "request_seconds_p95": durations[int(0.95 * (len(durations) - 1))] if durations else None,
+        "app_rss_kib": load.memory_kib,
+    }
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "load.json").write_text(json.dumps(report, indent=2))
+
+
+def test_no_request_fails(load: Load) -> None:
+    failed = [o for o in load.outcomes if not o.ok]
+    assert not failed, f"{len(failed)} of {len(load.outcomes)} failed, e.g. {failed[:3]}"
+
+
+def test_every_user_was_served(load: Load) -> None:
+    # At least one translation per user on average (the model runs on two CPU cores), and the
+    # pages' readiness polls all along.
+    assert sum(1 for o in load.outcomes if o.path == "/api/translate") >= USERS
+    assert sum(1 for o in load.outcomes if o.path == "/readyz") >= USERS * SECONDS / 60
+
+
+def test_app_memory_is_stable(load: Load) -> None:
+    warm = [kib for moment, kib in load.memory_kib if moment >= WARM_UP_SECONDS]
+    assert len(warm) >= 2, load.memory_kib
+    baseline, peak = warm[0], max(warm)
+    assert peak <= baseline * MEMORY_GROWTH_LIMIT, (
+        f"app memory grew from {baseline} KiB to {peak} KiB under load: {load.memory_kib}"
+    )
