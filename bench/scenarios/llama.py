@@ -19,14 +19,20 @@ MAX_TOKENS = 150
 
 async def _measure(stack: LocalStack, requests: int) -> dict[str, list[Sample]]:
     direct = client(stack.sim_url)
-    chain = client(stack.app_url, ca=stack.ca, auth=stack.app_auth, browser=True)
 
     async def send_direct(user: int, index: int) -> Sample:
         body = ollama_body(translation(300, index), MODEL)
         return await ollama_chat(direct, body, "translate", MAX_TOKENS)
 
     async def send_chain(user: int, index: int) -> Sample:
-        return await tradia_task(chain, translation(300, index), MAX_TOKENS)
+        # A connection per request, closed when the client hangs up: that is what stops the
+        # generation. (httpx leaves an abandoned HTTP/2 stream open without RST_STREAM, so on a
+        # shared connection the app would keep generating and the next request would queue.)
+        chain = client(stack.app_url, ca=stack.ca, auth=stack.app_auth, browser=True)
+        try:
+            return await tradia_task(chain, translation(300, index), MAX_TOKENS)
+        finally:
+            await chain.aclose()
 
     try:
         await closed_loop(1, send_chain, per_user=1)  # loads the model with the app's num_ctx
@@ -36,7 +42,6 @@ async def _measure(stack: LocalStack, requests: int) -> dict[str, list[Sample]]:
         }
     finally:
         await direct.aclose()
-        await chain.aclose()
 
 
 def run(workdir: Path, quick: bool, rendered: Rendered) -> dict[str, Any]:
