@@ -10,18 +10,16 @@ loops running, sends sequential translations with one client and prints each cut
 
 import argparse
 import asyncio
-import json
 import multiprocessing
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
-
+from bench.measure import client, tradia_task
 from bench.render import render
 from bench.stack import LocalStack, SimConfig
+from bench.workload import translation
 
-TEXT = "Bonjour à tous, voici le compte rendu de la réunion. " * 8
+TEXT_CHARS = 400
 
 
 def _spin() -> None:
@@ -31,27 +29,17 @@ def _spin() -> None:
 
 async def _translations(stack: LocalStack, requests: int, http2: bool) -> int:
     cuts = 0
-    async with httpx.AsyncClient(
-        base_url=stack.app_url,
-        verify=str(stack.ca),
-        auth=stack.app_auth,
-        timeout=60,
-        http2=http2,
-    ) as http:
+    http = client(stack.app_url, ca=stack.ca, auth=stack.app_auth, timeout=60, browser=http2)
+    try:
         for number in range(requests):
-            received = b""
-            start = time.monotonic()
-            try:
-                body = {"text": TEXT, "target": "en"}
-                async with http.stream("POST", "/api/translate", json=body) as response:
-                    async for data in response.aiter_bytes():
-                        received += data
-                ending = json.loads(received.strip().splitlines()[-1])["type"]
-            except httpx.HTTPError as exc:
+            sample = await tradia_task(http, translation(TEXT_CHARS, seed=number))
+            if sample.ok:
+                print(number, "done", flush=True)
+            else:
                 cuts += 1
-                elapsed = time.monotonic() - start
-                ending = f"CUT after {len(received)} bytes, {elapsed:.2f} s: {exc!r}"
-            print(number, ending, flush=True)
+                print(number, f"CUT after {sample.duration:.2f} s: {sample.error}", flush=True)
+    finally:
+        await http.aclose()
     return cuts
 
 
