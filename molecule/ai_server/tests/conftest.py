@@ -36,15 +36,28 @@ def ca_pem(ai_server: testinfra.host.Host) -> str:
     return ai_server.file(CA).content_string
 
 
-def curl(host: testinfra.host.Host, path: str, *args: str, ca_pem: str | None = None) -> str:
-    """HTTP status code of a request to the AI endpoint from `host` (000 = no connection)."""
+# curl's exit codes that tell why no HTTP status came back ("000" alone cannot tell them apart).
+CURL_TIMED_OUT = 28  # e.g. a firewall DROP: the connection never opens
+CURL_CERT_REFUSED = 60  # the server's certificate does not verify against the CAs curl trusts
+
+
+def curl_exit(
+    host: testinfra.host.Host, path: str, *args: str, ca_pem: str | None = None
+) -> tuple[int, str]:
+    """(curl's exit code, HTTP status) of a request to the AI endpoint from `host`."""
     cacert = ""
     if ca_pem is not None:
         host.run_expect([0], "mkdir -p /tmp/tradia && printf '%%s' %s > /tmp/tradia/ca.crt", ca_pem)
         cacert = "--cacert /tmp/tradia/ca.crt"
     quoted = " ".join(f"'{a}'" for a in args)
     cmd = f"curl -s -o /dev/null -w '%{{http_code}}' --max-time 10 {cacert} {quoted} https://ai-server:11434{path}"
-    return host.run(cmd).stdout.strip()
+    result = host.run(cmd)
+    return result.rc, result.stdout.strip()
+
+
+def curl(host: testinfra.host.Host, path: str, *args: str, ca_pem: str | None = None) -> str:
+    """HTTP status code of a request to the AI endpoint from `host` (000 = no connection)."""
+    return curl_exit(host, path, *args, ca_pem=ca_pem)[1]
 
 
 def run_client(host: testinfra.host.Host, script: str, ca_pem: str) -> dict:

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import API_KEY, curl, run_client
+from conftest import API_KEY, CURL_CERT_REFUSED, CURL_TIMED_OUT, curl, curl_exit, run_client
 
 
 def test_containers_run_with_restart_policies(ai_server):
@@ -50,11 +50,13 @@ def test_app_server_needs_the_key(app_client, ca_pem):
 
 def test_certificate_is_verified_against_the_ca(app_client):
     # Without our CA, curl must refuse the certificate (exit 60, no HTTP status).
-    assert curl(app_client, "/api/tags", "-u", f"api:{API_KEY}") == "000"
+    assert curl_exit(app_client, "/api/tags", "-u", f"api:{API_KEY}") == (CURL_CERT_REFUSED, "000")
 
 
 def test_outsider_cannot_reach_11434(outsider, ca_pem):
-    assert curl(outsider, "/api/tags", "-u", f"api:{API_KEY}", ca_pem=ca_pem) == "000"
+    # Dropped by the firewall: the connection times out (not refused, not answered)...
+    denied = curl_exit(outsider, "/api/tags", "-u", f"api:{API_KEY}", ca_pem=ca_pem)
+    assert denied == (CURL_TIMED_OUT, "000")
     # ...while the host itself is up: the drop is the firewall's, not a dead server.
     assert outsider.run("getent hosts ai-server").rc == 0
 

@@ -78,15 +78,26 @@ def client(app_url: str, tls_context: ssl.SSLContext) -> httpx.Client:
         yield c
 
 
-def curl_ai(host: testinfra.host.Host, ca_pem: str, *args: str) -> str:
-    """HTTP status of GET /api/tags on the AI server from `host` (000 = no connection)."""
+# curl's exit codes that tell why no HTTP status came back ("000" alone cannot tell them apart).
+CURL_TIMED_OUT = 28  # e.g. a firewall DROP: the connection never opens
+CURL_CERT_REFUSED = 60  # the server's certificate does not verify against the CA given
+
+
+def curl_ai_exit(host: testinfra.host.Host, ca_pem: str, *args: str) -> tuple[int, str]:
+    """(curl's exit code, HTTP status) of GET /api/tags on the AI server from `host`."""
     host.run_expect([0], "mkdir -p /tmp/tradia && printf '%%s' %s > /tmp/tradia/ca.crt", ca_pem)
     quoted = " ".join(f"'{a}'" for a in args)
     cmd = (
         "curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert /tmp/tradia/ca.crt"
         f" {quoted} https://ai-server:11434/api/tags"
     )
-    return host.run(cmd).stdout.strip()
+    result = host.run(cmd)
+    return result.rc, result.stdout.strip()
+
+
+def curl_ai(host: testinfra.host.Host, ca_pem: str, *args: str) -> str:
+    """HTTP status of GET /api/tags on the AI server from `host` (000 = no connection)."""
+    return curl_ai_exit(host, ca_pem, *args)[1]
 
 
 def base64_credentials(user: str, password: str) -> str:

@@ -5,16 +5,20 @@ message for the user and a system that comes back without anyone touching it.
 These tests run after test_default.py (file order) and leave the stack serving."""
 
 import json
+import re
 import threading
 import time
 
 import httpx
 import pytest
+import yaml
 
 from conftest import (
     API_KEY,
+    CURL_TIMED_OUT,
     clear_ai_fault,
     curl_ai,
+    curl_ai_exit,
     healthy,
     on_controller_docker,
     set_ai_fault,
@@ -24,11 +28,55 @@ from conftest import (
 TEXT = "Bonjour à tous. La réunion de demain est reportée à jeudi, même heure, même salle."
 AI_CONTAINERS = ("tradia-ollama", "tradia-ai-traefik")
 APP_CONTAINERS = ("tradia-app", "tradia-app-traefik")
+# The app server's Traefik in front of the AI servers (health checks, retries, dial timeout).
+AI_UPSTREAM_CONFIG = "/etc/tradia/app/traefik/dynamic/ai.yml"
+# The error kind that says "the AI server is down" (llm_busy would tell users it is saturated).
+DOWN = "llm_unreachable"
 
 
 @pytest.fixture(scope="module")
 def ca_pem(ai_server) -> str:
     return ai_server.file("/etc/tradia/ai/tls/ca.crt").content_string
+
+
+def _seconds(duration: str) -> float:
+    """A Traefik duration as the roles write them (validate.yml: digits then ms, s, m or h)."""
+    match = re.fullmatch(r"(\d+)(ms|s|m|h)", duration)
+    assert match, f"unexpected duration {duration!r}"
+    unit = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[match[2]]
+    return int(match[1]) * unit
+
+
+def _ai_upstream(app_server) -> dict:
+    """The deployed load balancer over the AI servers (the file holds the key: kept in memory)."""
+    config = yaml.safe_load(app_server.file(AI_UPSTREAM_CONFIG).content_string)
+    return config["http"]
+
+
+def _connect_timeout(app_server) -> float:
+    """The app's effective OLLAMA_CONNECT_TIMEOUT, as the running app reads its settings."""
+    out = app_server.check_output(
+        "docker exec tradia-app python3 -c %s",
+        "from tradia.core.config import Settings; print(Settings().ollama_connect_timeout)",
+    )
+    return float(out)
+
+
+def _error_bound(app_server) -> float:
+    """Longest a refused request may take with the configured timeouts: the app's connect timeout,
+    then each of Traefik's attempts dialling an AI server and waiting its retry interval. A hang
+    would instead last the read timeout (OLLAMA_TIMEOUT, minutes)."""
+    http = _ai_upstream(app_server)
+    dial = _seconds(http["serversTransports"]["ai-servers"]["forwardingTimeouts"]["dialTimeout"])
+    retry = http["middlewares"]["ai-retry"]["retry"]
+    attempts = int(retry["attempts"])
+    return _connect_timeout(app_server) + attempts * (dial + _seconds(retry["initialInterval"]))
+
+
+def _health_check_period(app_server) -> float:
+    """Time for Traefik's health check to find a dead AI server: one interval plus its timeout."""
+    check = _ai_upstream(app_server)["services"]["ai-servers"]["loadBalancer"]["healthCheck"]
+    return _seconds(check["interval"]) + _seconds(check["timeout"])
 
 
 def _ready(client: httpx.Client) -> bool:
@@ -84,15 +132,19 @@ def _slow_streams(app_server, ca_pem: str, client: httpx.Client, count: int) -> 
 def test_ollama_killed_mid_stream_errors_fast_and_comes_back(ai_server, app_server, ca_pem, client):
     (stream,) = _slow_streams(app_server, ca_pem, client, 1)
     pid = ai_server.check_output("docker inspect -f '{{.State.Pid}}' tradia-ollama")
-    # Killed like a crash (not `docker kill`, which Docker counts as a wanted stop).
-    killed_at = time.monotonic()
+    # Killed like a crash (not `docker kill`, which Docker counts as a wanted stop). The clock
+    # starts once the command has returned: Ollama is dead by then, and the time docker exec
+    # takes to start is not the app's.
+    kill_sent = time.monotonic()
     on_controller_docker("exec", "ai-server", "kill", "-9", pid)
+    killed_at = time.monotonic()
     stream.join(timeout=30)
     assert not stream.is_alive(), "the stream hangs after Ollama died"
     assert stream.failure is None, stream.failure
     at, event = stream.last()
     assert event["type"] == "error", event
     assert event["message"], event
+    assert at > kill_sent, "the stream failed before the kill: another fault"
     assert at - killed_at < 2.0, f"the error reached the user {at - killed_at:.1f} s after the kill"
 
     # Docker restarts it (restart policy), and the next translation works.
@@ -103,19 +155,47 @@ def test_ollama_killed_mid_stream_errors_fast_and_comes_back(ai_server, app_serv
     assert _translates(client)
 
 
-def test_ai_server_down_is_reported_by_readyz(ai_server, client):
+def _translation_error(client: httpx.Client) -> tuple[float, int, dict]:
+    """(seconds, HTTP status, error) of a translation expected to fail: the error is the JSON
+    body of a refusal before the stream, or the stream's last event."""
+    start = time.monotonic()
+    response = client.post("/api/translate", json={"text": TEXT, "target": "en"})
+    seconds = time.monotonic() - start
+    if response.status_code >= 500:
+        return seconds, response.status_code, response.json()
+    events = [json.loads(line) for line in response.text.splitlines() if line]
+    assert events, f"HTTP {response.status_code} with no event"
+    assert events[-1]["type"] == "error", response.text[-600:]
+    return seconds, response.status_code, events[-1]
+
+
+def test_ai_server_down_is_reported_by_readyz(ai_server, app_server, client):
+    bound = _error_bound(app_server)
+    period = _health_check_period(app_server)
     ai_server.run_expect([0], "docker stop tradia-ollama")
     try:
         wait_until(lambda: client.get("/readyz").status_code == 503, "readyz says 503", 60)
-        body = client.get("/readyz").json()
-        assert body["status"] == "not_ready"
-        assert body["reason"], body
-        assert body["message"], body
-        assert API_KEY not in json.dumps(body)
-        # A translation meanwhile gets a clear error, not a hang.
-        response = client.post("/api/translate", json={"text": TEXT, "target": "en"})
-        events = [json.loads(line) for line in response.text.splitlines() if line]
-        assert response.status_code >= 500 or events[-1]["type"] == "error", response.text
+        stopped_since = time.monotonic()
+        # Both before and after Traefik's health check marks the AI server down (its own 503,
+        # "no available server"), the user is told the server cannot be reached.
+        while True:
+            response = client.get("/readyz")
+            body = response.json()
+            assert response.status_code == 503, body
+            assert body["status"] == "not_ready", body
+            since = f"{time.monotonic() - stopped_since:.0f} s after the first 503"
+            assert body["reason"] == DOWN, (since, body)
+            assert body["message"], body
+            assert API_KEY not in json.dumps(body)
+            # A translation meanwhile gets a clear error, not a hang: within what the configured
+            # timeouts allow for a refusal, far below the read timeout a hang would take.
+            seconds, status, error = _translation_error(client)
+            assert error["error"] == DOWN, (since, status, error)
+            assert error["message"], error
+            assert seconds < bound, f"the error took {seconds:.1f} s (bound {bound:.1f} s)"
+            if time.monotonic() - stopped_since > period:
+                break
+            time.sleep(2)
     finally:
         ai_server.run_expect([0], "docker start tradia-ollama")
     wait_until(lambda: _ready(client), "the app ready once Ollama is back")
@@ -172,7 +252,8 @@ def test_both_hosts_rebooted_come_back_with_firewall_and_containers(
     wait_until(lambda: healthy(app_server, *APP_CONTAINERS), "app containers healthy", 240)
     assert ai_server.service("tradia-ai-firewall").is_enabled
     assert "TRADIA-AI" in ai_server.check_output("iptables -S DOCKER-USER")
-    assert curl_ai(outsider, ca_pem, "-u", f"api:{API_KEY}") == "000"
+    # Dropped by the firewall: the connection times out (not refused, not answered).
+    assert curl_ai_exit(outsider, ca_pem, "-u", f"api:{API_KEY}") == (CURL_TIMED_OUT, "000")
     assert curl_ai(app_server, ca_pem, "-u", f"api:{API_KEY}") == "200"
     wait_until(lambda: _ready(client), "the app ready after the reboot", 240)
     assert _translates(client)
