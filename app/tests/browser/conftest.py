@@ -10,13 +10,8 @@ import httpx
 import pytest
 from tradia_testkit import ServerThread, Simulator, make_settings
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
-
 CHROMIUM = os.environ.get("TRADIA_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("TRADIA_TEST_ARTIFACTS", Path(__file__).parents[1] / "artifacts"))
-
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)", allow_module_level=True)
 
 
 @pytest.fixture(scope="session")
@@ -50,8 +45,14 @@ def ui_url(slow_sim: Simulator) -> Iterator[str]:
 
 # Module scope: Playwright's sync API keeps an event loop running in this thread while it is
 # open, which would stop the asyncio tests that run after this module.
+# The prerequisites are checked here, not when this file is imported: a skip at import would
+# end `pytest app/tests/browser` with a traceback, and here it is each test's own skip, which
+# the root conftest.py turns into a failure in CI.
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    playwright_sync = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
     with playwright_sync.sync_playwright() as playwright:
         instance = playwright.chromium.launch(
             executable_path=CHROMIUM,
