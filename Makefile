@@ -18,10 +18,13 @@ MOLECULE_SCENARIOS ?= testbed ai_server gpu default
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: requirements.txt $(wildcard tools/ollama_sim/pyproject.toml app/pyproject.toml) scripts/build-llama-wheel.sh
+$(BIN)/.installed: requirements.txt requirements-sslyze.txt $(wildcard tools/ollama_sim/pyproject.toml app/pyproject.toml) scripts/build-llama-wheel.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
+	# sslyze pins a cryptography the main venv cannot take (requirements-sslyze.txt says why)
+	test -x $(VENV)/sslyze/bin/python || $(BIN)/python -m venv $(VENV)/sslyze
+	$(VENV)/sslyze/bin/pip install --quiet -r requirements-sslyze.txt
 	PYTHON=$(BIN)/python $(BIN)/pip install --quiet "$$(PYTHON=$(BIN)/python scripts/build-llama-wheel.sh)"
 	if [ -f tools/ollama_sim/pyproject.toml ]; then $(BIN)/pip install --quiet -e 'tools/ollama_sim[llama]'; fi
 	if [ -f app/pyproject.toml ]; then $(BIN)/pip install --quiet -e 'app[test]'; fi
