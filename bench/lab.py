@@ -114,9 +114,11 @@ def ca_cert() -> Path:
     return cache() / "lab" / "pki" / "ca.crt"
 
 
+# Ollama's port is the one the role put in OLLAMA_HOST (ai_server_ollama_port).
 _STATS = (
-    "import urllib.request;"
-    "print(urllib.request.urlopen('http://127.0.0.1:11434/_sim/stats').read().decode())"
+    "import os, urllib.request;"
+    "port = os.environ['OLLAMA_HOST'].rsplit(':', 1)[1];"
+    "print(urllib.request.urlopen(f'http://127.0.0.1:{port}/_sim/stats').read().decode())"
 )
 
 

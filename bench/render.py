@@ -25,6 +25,7 @@ API_KEY = "bench-only-key-0123456789abcdef0123456789abcdef"
 LOGIN = ("bench", "bench-password")
 MODEL = "llama3.1:8b"
 _OLLAMA_CONTAINER = "tradia-ollama"
+_OLLAMA_PORT = 11435  # ai_server_ollama_port's default
 _APP_CONTAINER = "tradia-app"
 
 
@@ -154,7 +155,7 @@ def _localise(r: Rendered) -> None:
         ai_dir / "dynamic" / "ollama.yml",
         {
             "/etc/traefik/users": str(ai_dir / "users"),
-            f"http://{_OLLAMA_CONTAINER}:11434": f"http://127.0.0.1:{p.sim}",
+            f"http://{_OLLAMA_CONTAINER}:{_OLLAMA_PORT}": f"http://127.0.0.1:{p.sim}",
             **tls,
         },
     )

@@ -20,6 +20,8 @@ CASES = [
     ("ai_server_port", "eleven", {}),
     ("ai_server_port", 70000, {}),
     ("ai_server_port", 8082, {}),
+    ("ai_server_ollama_port", 11434, {}),  # Traefik's port: the firewall could not tell them apart
+    ("ai_server_ollama_port", 0, {}),
     ("ai_server_tls", "maybe", {}),
     ("ai_server_tls_source", "letsencrypt", {}),
     ("ai_server_tls_cert_file", "", {"ai_server_tls_source": "files"}),
