@@ -76,10 +76,13 @@ def user(url: str, seed: int, stop: threading.Event, done: list[int], failures: 
         while not stop.is_set():
             try:
                 failure = one_request(http, rng)
-            except httpx.HTTPError as exc:
+            # Any exception is a failed request: a malformed line or an event without its type
+            # must not end this user silently while the others keep the test green.
+            except Exception as exc:
                 failure = f"{type(exc).__name__}: {exc}"
             if failure:
                 failures.append(failure)
+                stop.wait(0.5)  # a user that fails at once must not spin and flood the list
             done[seed] += 1
 
 

@@ -69,7 +69,7 @@ class Load:
 async def _one_request(http: httpx.AsyncClient, rng: random.Random) -> Outcome:
     path, body = rng.choice(TASKS)
     start = time.monotonic()
-    last: dict = {}
+    last: object = {}
     try:
         async with http.stream("POST", path, json=body(rng.choice(SENTENCES))) as response:
             if response.status_code != 200:
@@ -79,10 +79,12 @@ async def _one_request(http: httpx.AsyncClient, rng: random.Random) -> Outcome:
             async for line in response.aiter_lines():
                 if line.strip():
                     last = json.loads(line)
-    except httpx.HTTPError as exc:
+    # Any exception is a failed request (a malformed line as much as a cut connection): one
+    # escaping here would end this user, or the whole run, instead of being counted.
+    except Exception as exc:
         return Outcome(path, time.monotonic() - start, False, f"{type(exc).__name__}: {exc}")
-    ok = last.get("type") == "done"
-    return Outcome(path, time.monotonic() - start, ok, "" if ok else json.dumps(last)[:300])
+    ok = isinstance(last, dict) and last.get("type") == "done"
+    return Outcome(path, time.monotonic() - start, ok, "" if ok else repr(last)[:300])
 
 
 async def _user(number: int, app_url: str, tls: ssl.SSLContext, until: float, load: Load) -> None:
@@ -97,7 +99,7 @@ async def _user(number: int, app_url: str, tls: ssl.SSLContext, until: float, lo
                 try:
                     response = await http.get("/readyz")
                     ok, detail = response.status_code == 200, f"HTTP {response.status_code}"
-                except httpx.HTTPError as exc:
+                except Exception as exc:  # counted as a failed poll, as above
                     ok, detail = False, f"{type(exc).__name__}: {exc}"
                 load.outcomes.append(Outcome("/readyz", time.monotonic() - start, ok, detail))
                 await asyncio.sleep(READYZ_EVERY_SECONDS)
