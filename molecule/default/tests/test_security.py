@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import httpx
 import pytest
 
-from conftest import API_KEY, base64_credentials, curl_ai, run_playbook
+from conftest import API_KEY, USER, base64_credentials, curl_ai, run_playbook
 
 KEY_FORMS = (API_KEY, base64_credentials("api", API_KEY))
 AI_CONTAINERS = ("tradia-ollama", "tradia-ai-traefik")
@@ -178,10 +178,43 @@ def test_containers_run_as_non_root_and_traefik_read_only(request, host_fixture,
 
 
 def test_verbose_ansible_output_never_shows_the_key():
-    run = run_playbook("site.yml", "-vvv")
+    # --diff too: a task that leaked the key would show it in its diff.
+    run = run_playbook("site.yml", "-vvv", "--diff")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    _assert_no_key("ansible-playbook -vvv output", run.stdout + run.stderr)
+    _assert_no_key("ansible-playbook -vvv --diff output", run.stdout + run.stderr)
     recap = run.stdout[run.stdout.rindex("PLAY RECAP") :]
     changed = re.findall(r"changed=(\d+)", recap)
     assert changed, recap
     assert set(changed) == {"0"}, recap
+
+
+ROTATED_KEY = "molecule-rotated-key-fedcba9876543210fedcba98"
+ROTATED_PASSWORD = "molecule-rotated-alice-password"
+
+
+def test_a_dry_run_of_new_secrets_diffs_no_secret():
+    """--check --diff with a new key and password: every file holding a secret would change, so
+    an unhidden diff would print the old and the new values. (The model and verify steps would
+    call the servers with the new key, which check mode has not installed: off here.)"""
+    overrides = {
+        "tradia_api_key": ROTATED_KEY,
+        "app_server_users": [{"name": USER[0], "password": ROTATED_PASSWORD}],
+        "ai_server_ollama_models": [],
+        "ai_server_verify": False,
+        "app_server_verify": False,
+    }
+    run = run_playbook("site.yml", "--check", "--diff", "-e", json.dumps(overrides))
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    recap = run.stdout[run.stdout.rindex("PLAY RECAP") :]
+    for host in ("ai-server", "app-server"):
+        assert re.search(rf"{host}\s*:.*changed=[1-9]", recap), f"no change on {host}: {recap}"
+    _assert_no_key("ansible-playbook --check --diff output", output)
+    for secret in (
+        ROTATED_KEY,
+        base64_credentials("api", ROTATED_KEY),
+        USER[1],
+        ROTATED_PASSWORD,
+        base64_credentials(USER[0], ROTATED_PASSWORD),
+    ):
+        assert secret not in output, "a secret appears in the --check --diff output"

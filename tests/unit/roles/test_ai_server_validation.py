@@ -62,6 +62,8 @@ CASES = [
     ("ai_server_tls_extra_sans", ["ai.example.org"], {}),
     ("ai_server_app_servers_group", "no_such_group", {"ai_server_allowed_clients": []}),
     ("ai_server_verify", "sometimes", {}),
+    # The example vault's placeholder, long enough to pass every other check.
+    ("ai_server_api_key", "CHANGE-ME-openssl-rand-hex-32-" + "0" * 32, {}),
 ]
 
 

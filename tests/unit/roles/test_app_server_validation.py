@@ -75,6 +75,9 @@ CASES = [
     ("app_server_rate_limit_burst", 5, {"app_server_rate_limit_average": 20}),
     ("app_server_metrics_allowed", ["monitoring.example.org"], {}),
     ("app_server_verify", "sometimes", {}),
+    # The example vault's placeholders (inventory/example/group_vars/all/vault.yml.example).
+    ("app_server_api_key", "CHANGE-ME-openssl-rand-hex-32", {}),
+    ("app_server_users", [{"name": "marie", "password": "CHANGE-ME-a-long-password"}], {}),
 ]
 
 
