@@ -102,12 +102,14 @@ def test_chat_streams_chunks_and_a_final_chunk_with_metrics(scripted: ollama.Cli
 
 def test_a_third_concurrent_request_gets_ollamas_503(busy: ollama.Client) -> None:
     errors: list[ollama.ResponseError] = []
+    answers: list[str | None] = []
     started = threading.Barrier(3)
 
     def generate() -> None:
         started.wait()
         try:
-            busy.generate(model="llama3.1:8b", prompt="long", options={"num_predict": 120})
+            answer = busy.generate(model="llama3.1:8b", prompt="long", options={"num_predict": 120})
+            answers.append(answer.done_reason)
         except ollama.ResponseError as error:
             errors.append(error)
 
@@ -116,6 +118,8 @@ def test_a_third_concurrent_request_gets_ollamas_503(busy: ollama.Client) -> Non
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
+    # Every thread's outcome counted: one that died of another exception counts as neither.
+    assert answers == ["stop", "stop"], (answers, errors)
     assert len(errors) == 1, errors
     assert errors[0].status_code == 503
     assert "maximum pending requests exceeded" in errors[0].error
