@@ -58,7 +58,19 @@ def _chat(client: httpx.Client, content: str, **extra) -> list[dict]:
 
 
 def test_streams_real_text_token_by_token(client: httpx.Client) -> None:
-    chunks = _chat(client, "Name three colours.", options={"num_predict": 40, "seed": 1})
+    body = {
+        "model": MODEL,
+        "messages": [{"role": "user", "content": "Name three colours."}],
+        "options": {"num_predict": 40, "seed": 1},
+    }
+    chunks: list[dict] = []
+    arrivals: list[float] = []  # when each line reached this client
+    with client.stream("POST", "/api/chat", json=body) as response:
+        assert response.status_code == 200
+        for line in response.iter_lines():
+            if line.strip():
+                arrivals.append(time.perf_counter())
+                chunks.append(json.loads(line))
     assert len(chunks) > 5
     text = chat_text(chunks)
     assert len(text.split()) >= 3
@@ -66,6 +78,10 @@ def test_streams_real_text_token_by_token(client: httpx.Client) -> None:
     assert final["done_reason"] in ("stop", "length")
     assert_final_metrics(final)
     assert final["eval_count"] >= len(chunks) - 2
+    # Token by token at the client, not one body at the end: the first token arrives while
+    # most of the decoding the server reports is still ahead (a buffered body arrives at once).
+    decoding_s = final["eval_duration"] / 1e9
+    assert arrivals[-1] - arrivals[0] >= decoding_s / 2, (arrivals[-1] - arrivals[0], decoding_s)
 
 
 def _raw_llama_cpp_rate() -> float:
