@@ -68,11 +68,14 @@ class Rendered:
         return self.directory / "app" / "traefik" / "traefik.yml"
 
 
-def render(directory: Path, *, login: bool, ai_urls: list[str] | None = None) -> Rendered:
-    """Render both roles' files under `directory` (the app server's login on or off)."""
+def render(
+    directory: Path, *, login: bool, ai_urls: list[str] | None = None, pki: Pki | None = None
+) -> Rendered:
+    """Render both roles' files under `directory` (the app server's login on or off), serving
+    `pki`'s certificate (default: a throwaway one from bench.pki)."""
     directory.mkdir(parents=True, exist_ok=True)
     ports = Ports.pick()
-    pki = make_pki(directory / "pki")
+    pki = pki or make_pki(directory / "pki")
     extra = {
         "bench_dir": str(directory),
         "ai_server_api_key": API_KEY,
