@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+from ollama_sim.profiles import PROFILES
 from tradia_testkit import Simulator
 
 DATA = Path(__file__).parents[1] / "data"
@@ -27,12 +29,12 @@ def test_translation_appears_token_by_token(page, artifacts: Path) -> None:
     page.fill("#tr-input", FRENCH)
     assert page.text_content("#tr-count") == f"{len(FRENCH)} / 8000 caractères"
     page.select_option("#tr-target", "en")
-    # Record the output's length at every DOM change while the answer streams in.
+    # Record the output's length, and when, at every DOM change while the answer streams in.
     page.evaluate(
         """() => {
         window.__lengths = [];
-        new MutationObserver(() => window.__lengths.push(
-            document.querySelector('#tr-output').textContent.length))
+        new MutationObserver(() => window.__lengths.push([performance.now(),
+            document.querySelector('#tr-output').textContent.length]))
           .observe(document.querySelector('#tr-output'), {childList: true, subtree: true,
                                                           characterData: true});
     }"""
@@ -42,10 +44,17 @@ def test_translation_appears_token_by_token(page, artifacts: Path) -> None:
     page.wait_for_function(
         "() => document.querySelector('#tr-status').textContent.startsWith('Terminé')"
     )
-    lengths = page.evaluate("window.__lengths")
+    changes = page.evaluate("window.__lengths")
     final = len(page.text_content("#tr-output"))
-    partial = {n for n in lengths if 0 < n < final}
-    assert len(partial) >= 3, lengths
+    partial = [(ms, n) for ms, n in changes if 0 < n < final]
+    assert len({n for _, n in partial}) >= 3, changes
+    # Visible partial output well before the end: from the first partial text to the whole
+    # answer takes at least half of what the slow profile needs to decode it. A body buffered
+    # and read in one go is rendered in a few milliseconds, however the page paces its events.
+    tokens = int(re.search(r"(\d+) jetons", page.text_content("#tr-status")).group(1))
+    decoding_ms = (tokens - 1) / PROFILES["l4"].decode_tokens_per_s * 1000
+    whole_at = min(ms for ms, n in changes if n == final)
+    assert whole_at - partial[0][0] >= decoding_ms / 2, (partial[0], whole_at, decoding_ms)
     assert page.text_content("#tr-detected") == "Langue détectée : Français"
     assert f'You wrote: "{FRENCH}"' in page.text_content("#tr-output")
     assert page.is_hidden("#tr-stop")
@@ -165,11 +174,21 @@ def test_keyboard_tabs_english_dark_mode_history(page, artifacts: Path) -> None:
     page.click("#ui-lang-toggle")
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.text_content("#tr-run") == "Translate"
-    page.click("#theme-toggle")
-    theme = page.evaluate("document.documentElement.dataset.theme")
-    assert theme in ("dark", "light")
-    if theme == "light":
+    colours = (
+        "[getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color]"
+    )
+    # Two clicks go through both themes, whichever the system preference starts from.
+    seen: dict[str, list[str]] = {}
+    for _ in range(2):
         page.click("#theme-toggle")
+        seen[page.evaluate("document.documentElement.dataset.theme")] = page.evaluate(colours)
+    assert set(seen) == {"dark", "light"}, seen
+    assert seen["dark"][0] != seen["light"][0], seen  # the background
+    assert seen["dark"][1] != seen["light"][1], seen  # the text
+    if page.evaluate("document.documentElement.dataset.theme") == "light":
+        page.click("#theme-toggle")
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    assert page.evaluate(colours) == seen["dark"]
     page.fill("#tr-input", "Bonjour, ceci reste dans le navigateur.")
     page.click("#tr-run")
     wait_done(page, "tr")
