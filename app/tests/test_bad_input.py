@@ -140,8 +140,9 @@ CASES = [
     Bad("docx-deep-nesting", DOCS,
         lambda: document("a.docx", hf.word_with({hf.WORD_MAIN: hf.deeply_nested_xml(5000)})),
         422, "document_rejected", "not a valid .docx"),
+    # Refused from the ZIP's directory, before anything is inflated.
     Bad("zip-bomb-high-ratio", DOCS, lambda: document("a.docx", hf.zip_bomb_high_ratio()),
-        422, "document_rejected", "expands to more than 100 MB"),
+        413, "document_too_large", "expands to 150 MiB once unpacked"),
     Bad("zip-bomb-many-entries", DOCS, lambda: document("a.docx", hf.zip_many_entries()),
         422, "document_rejected", "5000 parts; at most 1000"),
     Bad("zip-bomb-nested", DOCS, lambda: document("a.docx", hf.zip_of_zips()),

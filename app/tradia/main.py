@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,11 +15,16 @@ from tradia.api import routes_documents, routes_health, routes_settings, routes_
 from tradia.api.errors import install_error_handlers
 from tradia.core.config import Settings
 from tradia.core.logging import configure_logging
+from tradia.docs_ui import install_docs
 from tradia.generation import LLMService
 from tradia.glossary import Glossary
 from tradia.metrics import Metrics
 from tradia.queue import GenerationQueue
-from tradia.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from tradia.security import (
+    BodySizeLimitMiddleware,
+    CrossSiteRequestMiddleware,
+    SecurityHeadersMiddleware,
+)
 from tradia.state import AppState
 from tradia.tasks.reformulation import TONES
 from tradia.upstream.ollama_client import OllamaClient, build_http_client
@@ -51,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 metrics=metrics,
                 llm=LLMService(client, queue, metrics, settings),
                 glossary=glossary,
+                parse_slots=asyncio.Semaphore(settings.parse_concurrency),
             )
             yield
 
@@ -60,11 +67,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Self-hosted AI writing assistant on Ollama",
         lifespan=lifespan,
-        docs_url="/docs" if docs else None,
+        # /docs is served by tradia.docs_ui (Swagger UI from a package, no CDN).
+        docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
     )
     install_error_handlers(app)
+    if docs:
+        install_docs(app)
     for router in (
         routes_health.router,
         routes_settings.router,
@@ -81,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _document_choices(app, settings)
     # No CORS middleware on purpose: the UI is served from the same origin.
     app.add_middleware(BodySizeLimitMiddleware, limit=json_limit, form_limit=form_limit)
+    # Outside the size limit: a cross-site request is refused before its body is read.
+    app.add_middleware(CrossSiteRequestMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     return app
 

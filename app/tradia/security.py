@@ -1,11 +1,13 @@
-"""HTTP hardening: security headers on every response and a hard cap on request bodies.
+"""HTTP hardening: security headers on every response, a hard cap on request bodies, and no
+state-changing request from another site.
 
-Both are plain ASGI middlewares: they never buffer a streamed response.
+All are plain ASGI middlewares: they never buffer a streamed response.
 """
 
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -15,14 +17,14 @@ APP_CSP = (
     " connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none';"
     " form-action 'self'; frame-ancestors 'none'"
 )
-# FastAPI's interactive docs load Swagger UI from a CDN with an inline bootstrap script; this
-# looser policy applies to the docs pages only, and they can be switched off.
+# The interactive docs are Swagger UI served by the app itself (tradia/docs_ui.py): no CDN, no
+# inline script. Swagger UI sets inline style attributes, which this page alone allows.
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net;"
-    " style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com;"
-    " connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';"
+    " img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none';"
+    " form-action 'self'; frame-ancestors 'none'"
 )
-DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+DOCS_PATHS = frozenset({"/docs"})
 
 _COMMON_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -137,3 +139,63 @@ class BodySizeLimitMiddleware:
         except BodyTooLarge:
             if not response_started:
                 await self._reject(send, limit)
+
+
+# Methods that start generations or jobs: what a cross-site form or fetch must not trigger.
+_UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Sec-Fetch-Site values of a request the app's own page made, or the user typed.
+_OWN_FETCH_SITES = frozenset({b"same-origin", b"none"})
+
+
+class CrossSiteRequestMiddleware:
+    """Refuse (403) a state-changing request that a browser says comes from another site.
+
+    Browsers resend basic-auth credentials on a cross-site form POST, so without this any page
+    a user visits could start generations and document jobs in their name. A request is refused
+    when its Sec-Fetch-Site is neither same-origin nor none, or its Origin is not the host it
+    was sent to; a request with neither header (curl, scripts, API clients) is not a browser's
+    and passes.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    @staticmethod
+    def _cross_site(scope: Scope) -> bool:
+        headers = dict(scope.get("headers", []))
+        fetch_site = headers.get(b"sec-fetch-site")
+        if fetch_site is not None and fetch_site.lower() not in _OWN_FETCH_SITES:
+            return True
+        origin = headers.get(b"origin")
+        if origin is None:
+            return False
+        # "null" (sandboxed frames, some redirects) names no site: not ours either.
+        netloc = urlsplit(origin.decode("latin-1").strip()).netloc.lower()
+        host = headers.get(b"host", b"").decode("latin-1").strip().lower()
+        return not netloc or netloc != host
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in _UNSAFE_METHODS
+            or not self._cross_site(scope)
+        ):
+            await self.app(scope, receive, send)
+            return
+        body = json.dumps(
+            {
+                "error": "cross_site",
+                "message": "Refused: this request comes from another site. Use Tradia's own page.",
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 403,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

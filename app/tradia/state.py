@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import httpx
@@ -23,3 +24,5 @@ class AppState:
     metrics: Metrics
     llm: LLMService
     glossary: Glossary
+    # Documents being parsed, all requests together (TRADIA_PARSE_CONCURRENCY).
+    parse_slots: asyncio.Semaphore

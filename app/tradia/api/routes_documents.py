@@ -11,8 +11,9 @@ from starlette.concurrency import run_in_threadpool
 
 from tradia.api.deps import StateDep, UserDep
 from tradia.api.errors import RequestRejected
-from tradia.api.routes_tasks import STREAM_DOC, check_language
+from tradia.api.routes_tasks import STREAM_DOC, check_language, choose_model
 from tradia.api.streaming import ndjson_response
+from tradia.documents.formats import expanded_size
 from tradia.documents.translation_job import DocumentJob
 from tradia.generation import Event
 
@@ -49,23 +50,51 @@ async def translate_documents(
         llm=state.llm,
         glossary=state.glossary,
         user=user,
-        model=model or config.ollama_model,
+        model=choose_model(state, model),
         source=None if source == "auto" else source,
         target=target,
         as_zip=as_zip,
         max_chars=config.max_chars,
     )
+    received: list[tuple[str, bytes]] = []
+    expanded_total = 0
     for upload in files:
+        name = upload.filename or "document.txt"
         data = await upload.read(config.max_file_bytes + 1)
         if len(data) > config.max_file_bytes:
             raise RequestRejected(
                 413,
                 "file_too_large",
-                f"'{upload.filename}' is larger than {config.max_file_bytes // 1024} KiB.",
+                f"'{name}' is larger than {config.max_file_bytes // 1024} KiB.",
                 limit=config.max_file_bytes,
             )
-        # Parsing a large .docx takes seconds: off the event loop, so streams keep flowing.
-        await run_in_threadpool(job.add, upload.filename or "document.txt", data)
+        # Sizes come from the archive's directory: nothing is inflated or parsed before every
+        # file of the request has passed both limits.
+        expanded = expanded_size(name, data)
+        if expanded > config.max_document_expanded_bytes:
+            raise RequestRejected(
+                413,
+                "document_too_large",
+                f"'{name}' expands to {expanded // 1048576} MiB once unpacked; at most"
+                f" {config.max_document_expanded_bytes // 1048576} MiB per document.",
+                limit=config.max_document_expanded_bytes,
+            )
+        expanded_total += expanded
+        if expanded_total > config.max_request_expanded_bytes:
+            raise RequestRejected(
+                413,
+                "documents_too_large",
+                "These documents expand to more than"
+                f" {config.max_request_expanded_bytes // 1048576} MiB together once unpacked;"
+                " send fewer at once.",
+                limit=config.max_request_expanded_bytes,
+            )
+        received.append((name, data))
+    for name, data in received:
+        # Parsing a large .docx takes seconds and holds its tree: off the event loop (streams
+        # keep flowing) and a few at a time across all requests (memory stays bounded).
+        async with state.parse_slots:
+            await run_in_threadpool(job.add, name, data)
     if all(f.document is None for f in job.files):
         raise RequestRejected(
             422, "document_rejected", "; ".join(f"{f.name}: {f.error}" for f in job.files)

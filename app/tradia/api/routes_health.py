@@ -24,7 +24,7 @@ async def readyz(state: StateDep) -> JSONResponse:
     """Ready when the AI server answers, accepts the key and has the default model."""
     default = state.settings.ollama_model
     try:
-        models = await state.client.list_models()
+        models = await state.client.shared_models()
     except UpstreamError as exc:
         return JSONResponse(
             {"status": "not_ready", "reason": exc.kind.value, "message": exc.message},

@@ -34,7 +34,8 @@ async def settings(state: StateDep) -> dict[str, Any]:
     models: list[dict[str, Any]] = []
     upstream_error: dict[str, str] | None = None
     try:
-        listed = await state.client.list_models()
+        # Only the models this deployment offers (TRADIA_MODELS), from the shared list.
+        listed = [m for m in await state.client.shared_models() if config.model_allowed(m.name)]
         details = await asyncio.gather(
             *(state.client.show(m.name) for m in listed), return_exceptions=True
         )

@@ -84,13 +84,26 @@ def check_language(state: AppState, code: str) -> None:
         )
 
 
+def choose_model(state: AppState, model: str | None) -> str:
+    """The model a request names, or the default; only those the deployment offers."""
+    chosen = model or state.settings.ollama_model
+    if not state.settings.model_allowed(chosen):
+        raise RequestRejected(
+            422,
+            "model_not_allowed",
+            f"The model '{chosen}' is not offered here; available:"
+            f" {', '.join(state.settings.models)}.",
+        )
+    return chosen
+
+
 @router.post("/translate", responses=STREAM_DOC, response_class=StreamingResponse)
 async def translate(body: TranslateIn, state: StateDep, user: UserDep) -> StreamingResponse:
     check_text(state, body.text)
     check_language(state, body.target)
     if body.source != "auto":
         check_language(state, body.source)
-    model = body.model or state.settings.ollama_model
+    model = choose_model(state, body.model)
 
     async def events() -> AsyncIterator[Event]:
         source: str | None = None if body.source == "auto" else body.source
@@ -117,7 +130,7 @@ async def translate(body: TranslateIn, state: StateDep, user: UserDep) -> Stream
 @router.post("/correct", responses=STREAM_DOC, response_class=StreamingResponse)
 async def correct(body: CorrectIn, state: StateDep, user: UserDep) -> StreamingResponse:
     check_text(state, body.text)
-    model = body.model or state.settings.ollama_model
+    model = choose_model(state, body.model)
 
     async def events() -> AsyncIterator[Event]:
         request = build_correction_request(model, body.text, body.ui_language)
@@ -139,7 +152,7 @@ async def reformulate(body: ReformulateIn, state: StateDep, user: UserDep) -> St
         raise RequestRejected(
             422, "tone_unknown", f"Unknown tone; available: {', '.join(TONES_BY_ID)}."
         )
-    model = body.model or state.settings.ollama_model
+    model = choose_model(state, body.model)
 
     async def events() -> AsyncIterator[Event]:
         request = build_reformulation_request(model, body.text, tone, body.ui_language)
@@ -182,7 +195,7 @@ async def minutes(
     model: Annotated[str | None, Form(pattern=r"^[A-Za-z0-9._:/-]{1,200}$")] = None,
     photo: Annotated[UploadFile | None, File()] = None,
 ) -> StreamingResponse:
-    chosen = model or state.settings.ollama_model
+    chosen = choose_model(state, model)
     images: list[str] = []
     if photo is not None and photo.filename:
         data = await photo.read(state.settings.max_image_bytes + 1)

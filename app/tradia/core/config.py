@@ -28,6 +28,11 @@ LANGUAGE_NAMES = {
 }
 
 
+def normalise_model_name(name: str) -> str:
+    """`llama3.1` and `llama3.1:latest` are one model for Ollama."""
+    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+
+
 def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
@@ -98,11 +103,32 @@ class Settings(BaseSettings):
         ge=1024,
         validation_alias=_env("TRADIA_MAX_IMAGE_BYTES", "max_image_bytes"),
     )
+    # What documents may expand to once unpacked (a .docx is a ZIP: its members' sizes, read
+    # from the archive's directory before anything is inflated): per file and per request.
+    # Parsed XML takes several times its size in memory, so these bound the app's memory.
+    max_document_expanded_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1024,
+        validation_alias=_env("TRADIA_MAX_DOCUMENT_EXPANDED_BYTES", "max_document_expanded_bytes"),
+    )
+    max_request_expanded_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=1024,
+        validation_alias=_env("TRADIA_MAX_REQUEST_EXPANDED_BYTES", "max_request_expanded_bytes"),
+    )
+    # Documents parsed at once, all requests together: each parse holds a document's tree.
+    parse_concurrency: int = Field(
+        2, ge=1, validation_alias=_env("TRADIA_PARSE_CONCURRENCY", "parse_concurrency")
+    )
 
     # --- features ---
     languages: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["fr", "en", "ar", "es", "de", "it"],
         validation_alias=_env("TRADIA_LANGUAGES", "languages"),
+    )
+    # The models users may choose (the default one included); empty: any the AI server has.
+    models: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=_env("TRADIA_MODELS", "models")
     )
     glossary_file: Path | None = Field(
         None, validation_alias=_env("TRADIA_GLOSSARY_FILE", "glossary_file")
@@ -113,6 +139,11 @@ class Settings(BaseSettings):
         "X-Forwarded-User", validation_alias=_env("TRADIA_USER_HEADER", "user_header")
     )
     docs_enabled: bool = Field(True, validation_alias=_env("TRADIA_DOCS_ENABLED", "docs_enabled"))
+    # /readyz and /api/settings share one model list from the AI server, fetched at most once
+    # per this many seconds whoever asks: open tabs polling cannot load the AI server.
+    upstream_cache_seconds: float = Field(
+        5.0, ge=0, validation_alias=_env("TRADIA_UPSTREAM_CACHE_SECONDS", "upstream_cache_seconds")
+    )
 
     # --- serving ---
     host: str = Field("0.0.0.0", validation_alias=_env("TRADIA_HOST", "host"))  # noqa: S104
@@ -127,7 +158,7 @@ class Settings(BaseSettings):
     @classmethod
     def _split_lists(cls, data: object) -> object:
         if isinstance(data, dict):
-            for key in ("TRADIA_LANGUAGES", "languages"):
+            for key in ("TRADIA_LANGUAGES", "languages", "TRADIA_MODELS", "models"):
                 if key in data:
                     data[key] = _split_csv(data[key])
         return data
@@ -149,9 +180,22 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"TRADIA_LANGUAGES: unknown codes {unknown}; known: {sorted(LANGUAGE_NAMES)}"
             )
+        if self.models and normalise_model_name(self.ollama_model) not in self.allowed_models:
+            raise ValueError(
+                f"OLLAMA_MODEL {self.ollama_model} is not in TRADIA_MODELS"
+                f" ({', '.join(self.models)})"
+            )
         if self.ollama_ca_file is not None and not self.ollama_ca_file.is_file():
             raise ValueError(f"OLLAMA_CA_FILE {self.ollama_ca_file} is not a readable file")
         return self
+
+    @cached_property
+    def allowed_models(self) -> frozenset[str]:
+        """The models users may name (normalised); empty: no restriction."""
+        return frozenset(normalise_model_name(name) for name in self.models)
+
+    def model_allowed(self, name: str) -> bool:
+        return not self.models or normalise_model_name(name) in self.allowed_models
 
     @cached_property
     def api_key(self) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import PurePath
 
 from tradia.documents.model import Document, DocumentRejected
@@ -30,3 +32,20 @@ def open_document(filename: str, data: bytes) -> Document:
         f"unsupported file type '{extension or filename}'; supported: "
         + ", ".join(SUPPORTED_EXTENSIONS)
     )
+
+
+def expanded_size(filename: str, data: bytes) -> int:
+    """Bytes the document takes once unpacked, known before anything is inflated or parsed.
+
+    A .docx counts its members' sizes from the ZIP's central directory (zipfile never inflates
+    a member past its recorded size, so a lying directory cannot hide a bigger one); other
+    formats are parsed as sent. A file that is not a readable ZIP counts as its own size: the
+    parser then refuses it.
+    """
+    if PurePath(filename).suffix.lower() != ".docx":
+        return len(data)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return max(len(data), sum(info.file_size for info in archive.infolist()))
+    except (zipfile.BadZipFile, EOFError, ValueError):
+        return len(data)

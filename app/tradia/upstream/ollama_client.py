@@ -7,6 +7,7 @@ followed at all), and TLS is verified against the configured CA.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import ssl
 import time
@@ -16,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from tradia.core.config import Settings
+from tradia.core.config import Settings, normalise_model_name
 from tradia.upstream.errors import ErrorKind, UpstreamError
 
 _SHOW_CACHE_SECONDS = 300.0
@@ -145,6 +146,9 @@ class OllamaClient:
         self._http = http
         self._settings = settings
         self._show_cache: dict[str, tuple[float, ModelDetails]] = {}
+        # The shared model list: when it was fetched, and the fetch (its result or its error).
+        self._models_at = 0.0
+        self._models_fetch: asyncio.Task[list[ModelInfo]] | None = None
 
     async def _get_json(
         self,
@@ -188,6 +192,24 @@ class OllamaClient:
         default = normalise_model_name(self._settings.ollama_model)
         models.sort(key=lambda m: (normalise_model_name(m.name) != default, m.name))
         return models
+
+    async def shared_models(self) -> list[ModelInfo]:
+        """The model list, fetched at most once per `upstream_cache_seconds` however many ask.
+
+        Concurrent callers await one fetch (single flight); its result is then served to
+        everyone until it expires. So every open tab polling /readyz costs the AI server one
+        request per period, not one per poll.
+        """
+        fetch = self._models_fetch
+        fresh = time.monotonic() - self._models_at < self._settings.upstream_cache_seconds
+        # A failure is shared only by those who awaited it: the next poll asks again, so a
+        # server that comes back is seen at once (a dead server's refusal costs it nothing).
+        failed = fetch is not None and fetch.done() and (fetch.cancelled() or fetch.exception())
+        if fetch is None or (fetch.done() and not fresh) or failed:
+            self._models_at = time.monotonic()
+            fetch = self._models_fetch = asyncio.ensure_future(self.list_models())
+        # shield: a poller that goes away must not cancel the fetch the others are awaiting.
+        return list(await asyncio.shield(fetch))
 
     async def show(self, model: str) -> ModelDetails:
         cached = self._show_cache.get(model)
@@ -300,7 +322,3 @@ async def _drain(lines: AsyncIterator[str], limit: int = 64 * 1024) -> None:
         seen += len(line)
         if seen > limit:
             return
-
-
-def normalise_model_name(name: str) -> str:
-    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
