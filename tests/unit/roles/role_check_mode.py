@@ -4,13 +4,18 @@ the harness of the validation tables (a bad inventory value must stop the role b
 
 import json
 import os
+import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 ROOT = Path(__file__).parents[3]
+# The task Ansible runs first for a role with meta/argument_specs.yml (its name goes on with the
+# spec's short description).
+ARG_SPEC = "Validating arguments against arg spec 'main'"
 
 
 def validation_tasks(role: str) -> set[str]:
@@ -20,7 +25,15 @@ def validation_tasks(role: str) -> set[str]:
 
 
 def is_validation(role: str, task: str) -> bool:
-    return task in validation_tasks(role) or "Validating arguments against arg spec" in task
+    return task in validation_tasks(role) or task.startswith(f"{role} : {ARG_SPEC}")
+
+
+def is_check(role: str, task: str, check: str) -> bool:
+    """Whether `task` is the check named `check`: ARG_SPEC, or a task name of validate.yml."""
+    if check == ARG_SPEC:
+        return task.startswith(f"{role} : {ARG_SPEC}")
+    assert f"{role} : {check}" in validation_tasks(role), f"no task {check!r} in validate.yml"
+    return task == f"{role} : {check}"
 
 
 def documented_variables(role: str) -> set[str]:
@@ -63,12 +76,55 @@ def run_role(role: str, variables: dict, tmp_path: Path) -> subprocess.Completed
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
 
 
-def failed_task(result: subprocess.CompletedProcess[str]) -> tuple[str, str]:
-    """(task name, message) of the first failure in the json callback's output."""
+@dataclass(frozen=True)
+class Failure:
+    """The first failed task and what it told the user: the assert's message (each failed item's
+    for a loop) or argument_specs' errors. Never the whole result: an argument-spec failure also
+    lists every option of the role, which would name any variable."""
+
+    task: str
+    messages: tuple[str, ...]
+
+    def names(self, variable: str) -> bool:
+        # Whole names only: app_server_users must not match app_server_users_bcrypt_cost.
+        pattern = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(variable)}(?![A-Za-z0-9_])")
+        return any(pattern.search(message) for message in self.messages)
+
+    def __str__(self) -> str:
+        return f"{self.task}: " + " | ".join(self.messages)[:800]
+
+
+def _messages(outcome: dict) -> tuple[str, ...]:
+    if "argument_errors" in outcome:
+        return tuple(str(error) for error in outcome["argument_errors"])
+    if "results" in outcome:  # a loop: the items that failed, not the summary
+        return tuple(str(item.get("msg", "")) for item in outcome["results"] if item.get("failed"))
+    return (str(outcome.get("msg", "")),)
+
+
+def task_names(result: subprocess.CompletedProcess[str]) -> list[str]:
+    """Every task the run reported, in order."""
+    report = json.loads(result.stdout)
+    return [task["task"]["name"] for play in report["plays"] for task in play["tasks"]]
+
+
+def assert_baseline_passes(role: str, result: subprocess.CompletedProcess[str]) -> None:
+    """The run got through argument_specs and validate.yml: without this a table could pass
+    because its baseline itself is refused."""
+    assert any(task.startswith(f"{role} : {ARG_SPEC}") for task in task_names(result)), (
+        result.stdout[-3000:] + result.stderr[-2000:]
+    )
+    if result.returncode != 0:  # check mode on this machine may stop later, never in validation
+        failure = failed_task(result)
+        assert not is_validation(role, failure.task), str(failure)
+
+
+def failed_task(result: subprocess.CompletedProcess[str]) -> Failure:
+    """The first failure in the json callback's output."""
     report = json.loads(result.stdout)
     for play in report["plays"]:
         for task in play["tasks"]:
             for outcome in task["hosts"].values():
                 if outcome.get("failed"):
-                    return task["task"]["name"], json.dumps(outcome)
+                    return Failure(task["task"]["name"], _messages(outcome))
     raise AssertionError(f"nothing failed:\n{result.stdout[-3000:]}")
