@@ -95,6 +95,13 @@ def _error_from_status(status: int, upstream_message: str, model: str | None) ->
             ErrorKind.LLM_UNREACHABLE,
             "The AI server answered 404: is OLLAMA_BASE_URL pointing at Ollama?",
         )
+    if status == 503 and not upstream_message:
+        # Not Ollama's queue (it says why in JSON) but a proxy with no AI server behind it:
+        # Traefik's load balancer once every server failed its health check.
+        return UpstreamError(
+            ErrorKind.LLM_UNREACHABLE,
+            "No AI server is available: every AI server is down or failing its health check.",
+        )
     if status in (429, 503):
         return UpstreamError(ErrorKind.LLM_BUSY)
     if status in (408, 504):
