@@ -54,6 +54,14 @@ CASES = [
         {"ai_server_rate_limit_average": 50},
         "Check the rate limit",
     ),
+    ("ai_server_rate_limit_app_servers_average", 0, {}, "Check the rate limit"),
+    ("ai_server_rate_limit_app_servers_average", "fast", {}, SPEC),
+    (
+        "ai_server_rate_limit_app_servers_burst",
+        100,
+        {"ai_server_rate_limit_app_servers_average": 200},
+        "Check the rate limit",
+    ),
     (
         "ai_server_ollama_env",
         "OLLAMA_NUM_PARALLEL=4",

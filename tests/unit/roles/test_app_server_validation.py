@@ -48,6 +48,12 @@ CASES = [
     ("app_server_ollama_model", "llama 3.1", {}, "Check names, images, paths and URLs"),
     ("app_server_concurrency", -1, {}, "Check the rate limit and HSTS"),
     ("app_server_concurrency", "many", {}, SPEC),
+    ("app_server_models", ["llama 3.1"], {}, "Check the offered models"),
+    # The default model must be one of them (the app would refuse to start).
+    ("app_server_models", ["qwen3:8b"], {}, "Check the offered models"),
+    ("app_server_models", {"name": "llama3.1:8b"}, {}, SPEC),
+    ("app_server_app_memory", "lots", {}, "Check the app container's memory and /tmp"),
+    ("app_server_app_tmp_size", "512 MB", {}, "Check the app container's memory and /tmp"),
     ("app_server_env_extra", ["TRADIA_MAX_CHARS=100"], {}, SPEC),
     (
         "app_server_env_extra",
