@@ -71,15 +71,16 @@ def test_guessing_the_users_password_is_rate_limited(app_url, tls_context):
 
 def test_guessing_the_api_key_is_rate_limited(ai_server, app_server):
     ca_pem = ai_server.file("/etc/tradia/ai/tls/ca.crt").content_string
-    curl_ai(app_server, ca_pem)  # writes the CA file on the app server
-    guesses = app_server.check_output(
+    # From anywhere but an app server (whose address has a larger bucket of its own, for its
+    # users' generations): here a shell on the AI host, through the published port.
+    guesses = ai_server.check_output(
         "seq 400 | xargs -P 16 -I{} curl -s -o /dev/null -w '%{http_code}\\n' --cacert"
-        " /tmp/tradia/ca.crt -u api:wrong-key-{} https://ai-server:11434/api/tags"
+        " /etc/tradia/ai/tls/ca.crt -u api:wrong-key-{} https://localhost:11434/api/tags"
     ).split()
     assert set(guesses) <= {"401", "429"}, set(guesses)
     assert "429" in guesses, "400 wrong keys in a burst were all answered 401"
-    # The rate limit is per client and short-lived: the right key works again soon after.
-    assert curl_ai(app_server, ca_pem, "--retry", "5", "-u", f"api:{API_KEY}") == "200"
+    # The app servers keep their own bucket meanwhile: the right key works from there at once.
+    assert curl_ai(app_server, ca_pem, "-u", f"api:{API_KEY}") == "200"
 
 
 def _assert_no_key(where: str, text: str) -> None:
