@@ -292,3 +292,18 @@ def test_earlier_ca_is_upgraded_in_place_and_its_certificate_renewed(
     if leaf_expires_in <= 30:
         assert "WARNING" in run.output
         assert "it is renewed now" in run.output
+
+
+def test_a_rerun_keeps_the_encrypted_ca_and_a_wrong_passphrase_is_named(tmp_path: Path) -> None:
+    first = run_role(tmp_path)
+    assert first.result.returncode == 0, first.output[-4000:]
+    key, cert = (first.ca_dir / "ca.key").read_bytes(), (first.ca_dir / "ca.crt").read_bytes()
+    again = run_role(tmp_path)
+    assert again.result.returncode == 0, again.output[-4000:]
+    assert "changed=0" in again.output, again.output[-4000:]
+    assert (first.ca_dir / "ca.key").read_bytes() == key
+    assert (first.ca_dir / "ca.crt").read_bytes() == cert
+    wrong = run_role(tmp_path, passphrase="another-passphrase-of-the-right-length")
+    assert wrong.result.returncode != 0
+    assert "internal_ca_key_passphrase does not open" in " ".join(wrong.output.split())
+    assert (first.ca_dir / "ca.key").read_bytes() == key
