@@ -61,6 +61,14 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+async def send_json(send: Send, status: int, payload: dict[str, object]) -> None:
+    """A whole JSON answer from a middleware, before the app has seen the request."""
+    body = json.dumps(payload).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 class BodyTooLarge(Exception):
     pass
 
@@ -79,24 +87,12 @@ class BodySizeLimitMiddleware:
 
     @staticmethod
     async def _reject(send: Send, limit: int) -> None:
-        body = json.dumps(
-            {
-                "error": "too_large",
-                "message": f"The request is larger than the limit ({limit // 1024} KiB).",
-                "limit": limit,
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        refusal = {
+            "error": "too_large",
+            "message": f"The request is larger than the limit ({limit // 1024} KiB).",
+            "limit": limit,
+        }
+        await send_json(send, 413, refusal)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -182,20 +178,8 @@ class CrossSiteRequestMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        body = json.dumps(
-            {
-                "error": "cross_site",
-                "message": "Refused: this request comes from another site. Use Tradia's own page.",
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 403,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        refusal = {
+            "error": "cross_site",
+            "message": "Refused: this request comes from another site. Use Tradia's own page.",
+        }
+        await send_json(send, 403, refusal)
