@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,13 +128,18 @@ def test_a_third_concurrent_request_gets_ollamas_503(busy: ollama.Client) -> Non
 
 def test_llama_backend_streams_real_text(llama: ollama.Client) -> None:
     messages = [{"role": "user", "content": "Write one sentence about the sea."}]
-    chunks = list(
-        llama.chat(model="smollm2:135m", messages=messages, stream=True,
-                   options={"num_predict": 64, "seed": 1})
-    )  # fmt: skip
+    chunks, arrivals = [], []
+    for chunk in llama.chat(model="smollm2:135m", messages=messages, stream=True,
+                            options={"num_predict": 64, "seed": 1}):  # fmt: skip
+        arrivals.append(time.monotonic())
+        chunks.append(chunk)
     text = "".join(c.message.content for c in chunks)
     final = chunks[-1]
     assert len(chunks) > 8, "not streamed token by token"
+    # Sent as generated: the chunks reach the client over the generation, not in one burst once
+    # the answer is complete.
+    spread, generation = arrivals[-1] - arrivals[0], final.eval_duration / 1e9
+    assert spread >= generation / 2, f"chunks within {spread:.3f} s of a {generation:.3f} s answer"
     assert len(text.split()) > 5, text
     rate = final.eval_count / final.eval_duration * 1e9
     print(f"llama backend in the image: {rate:.0f} tokens/s")
