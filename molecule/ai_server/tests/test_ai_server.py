@@ -29,7 +29,10 @@ def test_only_traefik_listens_on_11434(ai_server):
     state = json.loads(ai_server.check_output("docker inspect tradia-ai-traefik"))[0]
     assert state["HostConfig"]["PortBindings"]["11434/tcp"][0]["HostPort"] == "11434"
     assert state["HostConfig"]["ReadonlyRootfs"] is True
-    assert state["Config"]["User"] == "65534:65534"
+    # nobody, in the role's own group: the one that may read Traefik's secrets, not nogroup.
+    traefik_group = ai_server.group("tradia-ai-traefik")
+    assert traefik_group.exists
+    assert state["Config"]["User"] == f"65534:{traefik_group.gid}"
 
 
 def test_secrets_are_not_world_readable(ai_server):
