@@ -4,9 +4,11 @@ only 80/443 open, old TLS refused, logins rate-limited, and the API key nowhere 
 import json
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from conftest import API_KEY, USER, base64_credentials, curl_ai, run_playbook
 
@@ -176,6 +178,30 @@ def test_containers_run_as_non_root_and_traefik_read_only(request, host_fixture,
     if read_only:
         assert info["HostConfig"]["ReadonlyRootfs"] is True, f"{name} can write its image"
         assert info["HostConfig"]["CapDrop"] == ["ALL"]
+
+
+def test_the_app_has_a_memory_ceiling_and_a_small_tmp(app_server):
+    defaults = yaml.safe_load(
+        (Path(__file__).parents[3] / "roles/app_server/defaults/main.yml").read_text()
+    )
+    memory, tmp_size = defaults["app_server_app_memory"], defaults["app_server_app_tmp_size"]
+    host_config = json.loads(app_server.check_output("docker inspect tradia-app"))[0]["HostConfig"]
+    units = {"m": 1024**2, "g": 1024**3}
+    assert host_config["Memory"] == int(memory[:-1]) * units[memory[-1]]
+    assert host_config["MemorySwap"] == host_config["Memory"], "swap beyond the ceiling"
+    options = host_config["Tmpfs"]["/tmp"].split(",")
+    assert f"size={tmp_size}" in options, options
+    assert "noexec" in options, options
+    # The bound holds: filling /tmp past its size fails instead of eating the host's memory.
+    fill_mib = int(tmp_size[:-1]) * units[tmp_size[-1]] // 1024**2 + 64
+    try:
+        fill = app_server.run(
+            "docker exec tradia-app dd if=/dev/zero of=/tmp/fill bs=1M count=%s", str(fill_mib)
+        )
+        assert fill.rc != 0, fill.stdout
+        assert "No space left on device" in fill.stderr, fill.stderr
+    finally:
+        app_server.run("docker exec tradia-app rm -f /tmp/fill")
 
 
 def test_verbose_ansible_output_never_shows_the_key():
