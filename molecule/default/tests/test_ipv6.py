@@ -39,7 +39,7 @@ def curl_ai_over_ipv6(host, ca_pem: str, ai_ipv6: str) -> tuple[int, str]:
 def test_docker_listens_on_ipv6_so_the_path_exists(ai_server):
     # The premise of the tests below: without a listener on [::], a refused connection would
     # prove nothing about the firewall.
-    listeners = ai_server.check_output("ss -Hltn 'sport = :%s'", PORT).split("\n")
+    listeners = ai_server.check_output("ss -Hltn 'sport = :%s'", str(PORT)).splitlines()
     local = {line.split()[3] for line in listeners if line.strip()}
     assert local & {f"[::]:{PORT}", f"*:{PORT}"}, f"nothing listens on [::]:{PORT}: {local}"
 
