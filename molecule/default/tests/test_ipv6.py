@@ -1,12 +1,16 @@
-"""Port 11434 over IPv6, with real packets on the dual-stack lab network (molecule.yml gives it
-an IPv6 subnet). Wherever the host has IPv6, Docker's userland proxy listens on [::]:11434 as
-well, and those connections never cross the IPv4 DOCKER-USER chain: without ip6tables rules the
-outsider reached Traefik over IPv6 while IPv4 was closed to it. The app server, whose global
-IPv6 address the role collects with its facts, still gets in over both families."""
+"""Ports over IPv6, with real packets on the dual-stack lab network (molecule.yml gives it an
+IPv6 subnet and the hosts IPv6). Published over IPv6, a port goes through Docker's userland
+proxy, which hides the client's address from Traefik (allow-list and rate limits blind) and
+crosses none of the IPv4 DOCKER-USER rules: `docker run -p` on these hosts does listen on [::]
+(the outsider then reached Traefik over IPv6 while IPv4 was closed to it). The roles publish
+11434, 80 and 443 on IPv4 only, and guard 11434 in ip6tables too (the app servers' global IPv6
+addresses, from their facts, then DROP)."""
 
 import pytest
 
 from conftest import API_KEY, CURL_TIMED_OUT, curl_ai_exit
+
+CURL_REFUSED = 7
 
 PORT = 11434
 
@@ -36,24 +40,47 @@ def curl_ai_over_ipv6(host, ca_pem: str, ai_ipv6: str) -> tuple[int, str]:
     )
 
 
-def test_docker_listens_on_ipv6_so_the_path_exists(ai_server):
-    # The premise of the tests below: without a listener on [::], a refused connection would
-    # prove nothing about the firewall.
-    listeners = ai_server.check_output("ss -Hltn 'sport = :%s'", str(PORT)).splitlines()
-    local = {line.split()[3] for line in listeners if line.strip()}
-    assert local & {f"[::]:{PORT}", f"*:{PORT}"}, f"nothing listens on [::]:{PORT}: {local}"
+def _listeners(host, port: int) -> set[str]:
+    lines = host.check_output("ss -Hltn 'sport = :%s'", str(port)).splitlines()
+    return {line.split()[3] for line in lines if line.strip()}
+
+
+def test_docker_would_listen_on_ipv6_here(ai_server):
+    # The premise: on these hosts a port published without an address listens on [::] too, so
+    # the absence below is the roles' choice, not a host without IPv6.
+    probe = "tradia-ipv6-probe"
+    ai_server.run_expect(
+        [0],
+        "docker run -d --rm --name %s -p 11999:11999 tradia/traefik:3.7.15"
+        " --entrypoints.probe.address=:11999",
+        probe,
+    )
+    try:
+        listeners = _listeners(ai_server, 11999)
+    finally:
+        ai_server.run("docker rm -f %s", probe)
+    assert listeners & {"[::]:11999", "*:11999"}, listeners
+
+
+@pytest.mark.parametrize(
+    ("host_fixture", "port"), [("ai_server", PORT), ("app_server", 443), ("app_server", 80)]
+)
+def test_ports_are_published_on_ipv4_only(request, host_fixture, port):
+    assert _listeners(request.getfixturevalue(host_fixture), port) == {f"0.0.0.0:{port}"}
 
 
 def test_the_outsider_gets_no_connection_over_ipv6(outsider, ca_pem, ai_ipv6):
+    # Dropped by ip6tables before anything could answer: a timeout, not a refusal.
     code, status = curl_ai_over_ipv6(outsider, ca_pem, ai_ipv6)
     assert (code, status) == (CURL_TIMED_OUT, "000"), (
         f"the outsider reached 11434 at [{ai_ipv6}]: curl exit {code}, HTTP {status}"
     )
 
 
-def test_the_app_server_gets_in_over_ipv6_and_ipv4(app_server, ca_pem, ai_ipv6):
-    assert curl_ai_over_ipv6(app_server, ca_pem, ai_ipv6) == (0, "200")
+def test_the_app_server_gets_in_over_ipv4_and_is_let_through_ipv6(app_server, ca_pem, ai_ipv6):
     assert curl_ai_exit(app_server, ca_pem, "-4", "-u", f"api:{API_KEY}") == (0, "200")
+    # Over IPv6 its packets pass the allow-list and find nothing listening: refused at once.
+    assert curl_ai_over_ipv6(app_server, ca_pem, ai_ipv6) == (CURL_REFUSED, "000")
 
 
 def test_the_ipv6_allow_list_holds_the_app_servers_address(ai_server, app_server):
