@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -17,18 +16,13 @@ from typing import Any
 
 import httpx
 import uvicorn
+from ollama_sim.testing import free_port
 from tradia.core.config import Settings
 from tradia.main import create_app
 
 SIM_MODELS = "smollm2:135m,llama3.1:8b,qwen2.5vl:7b,qwen3:8b"
 DEFAULT_MODEL = "llama3.1:8b"
 API_KEY = "test-key-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Simulator:
