@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 
 import httpx
+from tradia.stream_client import iter_events
 from tradia_testkit import Simulator, last, of_type, running_app, stream_events
 
 TEXT = {"text": "Bonjour, voici un texte pour la file d'attente.", "target": "en"}
@@ -41,8 +41,8 @@ def test_closing_the_stream_cancels_the_upstream_generation(sim: Simulator, app_
         httpx.Client(base_url=app_url, timeout=20) as http,
         http.stream("POST", "/api/translate", json=TEXT) as response,
     ):
-        for line in response.iter_lines():
-            if json.loads(line)["type"] == "token":
+        for event in iter_events(response):
+            if event.type == "token":
                 break  # the user pressed Stop: the connection closes here
     deadline = time.monotonic() + 5
     while sim.stats()["canceled_running"] == before and time.monotonic() < deadline:

@@ -19,7 +19,8 @@ from pathlib import Path
 import httpx
 from hostile_files import WORD_MAIN, word_body, word_document
 from tradia.core.config import Settings
-from tradia_testkit import AppProcess, Simulator, read_events, running_app
+from tradia.stream_client import iter_events
+from tradia_testkit import AppProcess, Simulator, running_app
 
 MB = 1_000_000
 MIB = 1024 * 1024
@@ -72,8 +73,8 @@ def _translate(url: str, n: int) -> str:
     ):
         if response.status_code != 200:
             return f"HTTP {response.status_code}"
-        events = read_events(response)
-    return events[-1]["type"] if events else "no event"
+        events = list(iter_events(response))
+    return events[-1].type if events else "no event"
 
 
 def test_ten_inflating_docx_are_refused_with_memory_bounded(sim: Simulator, tmp_path: Path) -> None:

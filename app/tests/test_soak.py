@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tradia.stream_client import iter_events
 from tradia_testkit import AppProcess, Simulator
 
 USERS = 20
@@ -61,11 +62,9 @@ def one_request(http: httpx.Client, rng: random.Random) -> str | None:
     with http.stream("POST", path, **kwargs) as response:
         if response.status_code != 200:
             return f"{path} {response.status_code}"
-        last = None
-        for line in response.iter_lines():
-            if line.strip():
-                last = json.loads(line)
-    if last is None or last["type"] != "done":
+        events = list(iter_events(response))
+        last = events[-1] if events else None
+    if last is None or last.type != "done":
         return f"{path} ended with {last}"
     return None
 

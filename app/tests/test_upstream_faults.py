@@ -4,13 +4,13 @@ is back. Both ways to die: the simulator's `drop` fault, and the process killed 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from tradia.stream_client import iter_events
 from tradia_testkit import Simulator, last, of_type, running_app, stream_events
 
 TEXT = {"text": "Bonjour, voici un texte assez long pour plusieurs jetons.", "target": "en"}
@@ -24,12 +24,11 @@ def timed_events(
     events: list[tuple[float, dict]] = []
     with client.stream("POST", "/api/translate", json=TEXT) as response:
         assert response.status_code == 200
-        for line in response.iter_lines():
-            if line.strip():
-                event = json.loads(line)
-                events.append((time.monotonic(), event))
-                if on_event is not None:
-                    on_event(event)
+        for parsed in iter_events(response):
+            event = parsed.model_dump(mode="json")
+            events.append((time.monotonic(), event))
+            if on_event is not None:
+                on_event(event)
     return events
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -17,6 +16,7 @@ from typing import Any
 import httpx
 import uvicorn
 from ollama_sim.testing import free_port
+from tradia import stream_client
 from tradia.core.config import Settings
 from tradia.main import create_app
 
@@ -198,15 +198,10 @@ def running_app(upstream: str, **overrides: Any) -> Iterator[str]:
         yield url
 
 
-def read_events(response: httpx.Response) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in response.iter_lines() if line.strip()]
-
-
 def stream_events(client: httpx.Client, path: str, **kwargs: Any) -> list[dict[str, Any]]:
-    with client.stream("POST", path, **kwargs) as response:
-        assert response.status_code == 200, response.read()
-        assert response.headers["content-type"].startswith("application/x-ndjson")
-        return read_events(response)
+    """The stream's events, each checked against its model by the app's stream client, as the
+    JSON values the wire carries (what the assertions compare)."""
+    return [e.model_dump(mode="json") for e in stream_client.post_events(client, path, **kwargs)]
 
 
 def last(events: list[dict[str, Any]]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Runs one generation: waits for a slot, streams from the AI server, measures and logs it.
 
-Every task goes through `LLMService.stream`, so queueing, timeouts, metrics and the one log line
+Every task goes through `LLMService.generation`, so queueing, timeouts, metrics and the one log line
 per call are written once.
 """
 
@@ -13,6 +13,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from tradia.api.events import (
+    GenerationProgress,
+    GenerationStats,
+    QueuedEvent,
+    StartedEvent,
+    TokenEvent,
+)
 from tradia.core.config import Settings
 from tradia.metrics import Metrics
 from tradia.queue import GenerationQueue
@@ -20,8 +27,6 @@ from tradia.upstream.errors import ErrorKind, UpstreamError
 from tradia.upstream.ollama_client import ChatOutcome, ChatRequest, OllamaClient
 
 log = logging.getLogger("tradia.llm")
-
-Event = dict[str, Any]
 
 
 @dataclass
@@ -38,23 +43,25 @@ class Generation:
     def truncated(self) -> bool:
         return self.outcome.done_reason == "length"
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> GenerationStats:
         tokens_per_s = (
             self.outcome.completion_tokens / self.outcome.eval_duration_ns * 1e9
             if self.outcome.eval_duration_ns
             else None
         )
-        return {
-            "prompt_tokens": self.outcome.prompt_tokens,
-            "completion_tokens": self.outcome.completion_tokens,
-            "queue_wait_ms": round(self.queue_wait * 1000),
-            "ttft_ms": round(self.ttft * 1000),
-            "duration_ms": round(self.duration * 1000),
-            "tokens_per_s": round(tokens_per_s, 1) if tokens_per_s else None,
-        }
+        return GenerationStats(
+            prompt_tokens=self.outcome.prompt_tokens,
+            completion_tokens=self.outcome.completion_tokens,
+            queue_wait_ms=round(self.queue_wait * 1000),
+            ttft_ms=round(self.ttft * 1000),
+            duration_ms=round(self.duration * 1000),
+            tokens_per_s=round(tokens_per_s, 1) if tokens_per_s else None,
+        )
 
 
 class LLMService:
+    """Runs generations: `generation(...)` prepares one, its `progress()` runs it."""
+
     def __init__(
         self,
         client: OllamaClient,
@@ -67,32 +74,62 @@ class LLMService:
         self.metrics = metrics
         self.settings = settings
 
-    async def stream(
+    def generation(
         self, task: str, user: str, request: ChatRequest, *, emit_tokens: bool = True
-    ) -> AsyncIterator[Event | Generation]:
-        """Yield progress events (queued, started, token) and finally one Generation.
+    ) -> GenerationRun:
+        return GenerationRun(self, task, user, request, emit_tokens=emit_tokens)
 
-        Raises UpstreamError on any failure; the caller turns it into an error event.
-        """
-        metrics = self.metrics
+
+class GenerationRun:
+    """One generation: `progress()` runs it and yields what the user sees meanwhile (queued,
+    started, token); once that iteration has ended, `result` is the finished Generation.
+
+    Raises UpstreamError on any failure; the caller turns it into an error event.
+    """
+
+    def __init__(
+        self,
+        service: LLMService,
+        task: str,
+        user: str,
+        request: ChatRequest,
+        *,
+        emit_tokens: bool,
+    ) -> None:
+        self._service = service
+        self.task = task
+        self.user = user
+        self.request = request
+        self.emit_tokens = emit_tokens
+        self._result: Generation | None = None
+
+    @property
+    def result(self) -> Generation:
+        if self._result is None:
+            raise UpstreamError(ErrorKind.GENERATION_FAILED)
+        return self._result
+
+    async def progress(self) -> AsyncIterator[GenerationProgress]:
+        service, task, user, request = self._service, self.task, self.user, self.request
+        metrics = service.metrics
         metrics.requests.labels(task, user).inc()
         queued_at = time.monotonic()
         status = "ok"
         generation: Generation | None = None
         try:
-            async with self.queue.slot() as ticket:
+            async with service.queue.slot() as ticket:
                 async for position in ticket.positions():
-                    yield {"type": "queued", "position": position}
+                    yield QueuedEvent(position=position)
                 started = time.monotonic()
                 queue_wait = started - queued_at
                 metrics.queue_wait.labels(task).observe(queue_wait)
-                yield {"type": "started", "model": request.model}
+                yield StartedEvent(model=request.model)
                 pieces: list[str] = []
                 first_token_at: float | None = None
                 outcome: ChatOutcome | None = None
                 try:
-                    async with asyncio.timeout(self.settings.generation_timeout):
-                        async for item in self.client.chat_stream(request):
+                    async with asyncio.timeout(service.settings.generation_timeout):
+                        async for item in service.client.chat_stream(request):
                             if isinstance(item, ChatOutcome):
                                 outcome = item
                                 break
@@ -100,13 +137,13 @@ class LLMService:
                                 first_token_at = time.monotonic()
                                 metrics.ttft.labels(task).observe(first_token_at - started)
                             pieces.append(item)
-                            if emit_tokens:
-                                yield {"type": "token", "text": item}
+                            if self.emit_tokens:
+                                yield TokenEvent(text=item)
                 except TimeoutError as exc:
                     raise UpstreamError(
                         ErrorKind.LLM_TIMEOUT,
                         "The generation took longer than the configured limit"
-                        f" ({self.settings.generation_timeout:.0f} s) and was stopped.",
+                        f" ({service.settings.generation_timeout:.0f} s) and was stopped.",
                     ) from exc
                 finished = time.monotonic()
                 assert outcome is not None  # chat_stream yields one or raises
@@ -122,7 +159,7 @@ class LLMService:
             metrics.tokens.labels(task, user, "completion").inc(outcome.completion_tokens)
             if generation.truncated:
                 metrics.truncated.labels(task).inc()
-            yield generation
+            self._result = generation
         except UpstreamError as exc:
             status = exc.kind.value
             metrics.errors.labels(task, exc.kind.value).inc()
@@ -139,25 +176,7 @@ class LLMService:
                 "status": status,
             }
             if generation is not None:
-                fields.update(generation.stats(), done_reason=generation.outcome.done_reason)
+                fields.update(
+                    generation.stats().model_dump(), done_reason=generation.outcome.done_reason
+                )
             log.info("llm_call", extra=fields)
-
-
-class Relay:
-    """Passes a generation's progress events on and keeps the final Generation."""
-
-    def __init__(self) -> None:
-        self._generation: Generation | None = None
-
-    async def events(self, stream: AsyncIterator[Event | Generation]) -> AsyncIterator[Event]:
-        async for item in stream:
-            if isinstance(item, Generation):
-                self._generation = item
-            else:
-                yield item
-
-    @property
-    def generation(self) -> Generation:
-        if self._generation is None:
-            raise UpstreamError(ErrorKind.GENERATION_FAILED)
-        return self._generation

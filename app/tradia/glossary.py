@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from tradia.api.events import GlossaryUse
+
 _FIELDS = ("source", "target", "term", "translation")
 
 
@@ -75,10 +77,12 @@ class Glossary:
         return sorted(found, key=lambda e: -len(e.term))
 
 
-def glossary_report(entries: list[GlossaryEntry], translation: str) -> list[dict[str, object]]:
+def glossary_report(entries: list[GlossaryEntry], translation: str) -> list[GlossaryUse]:
     """Which required translations made it into the output."""
     lowered = translation.lower()
     return [
-        {"term": e.term, "translation": e.translation, "applied": e.translation.lower() in lowered}
+        GlossaryUse(
+            term=e.term, translation=e.translation, applied=e.translation.lower() in lowered
+        )
         for e in entries
     ]

@@ -11,8 +11,9 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from tradia.api import routes_documents, routes_health, routes_settings, routes_tasks
 from tradia.api.errors import install_error_handlers
+from tradia.api.routes import ROUTERS
+from tradia.api.streaming import document_streams
 from tradia.core.config import Settings
 from tradia.core.logging import configure_logging
 from tradia.docs_ui import install_docs
@@ -75,12 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     if docs:
         install_docs(app)
-    for router in (
-        routes_health.router,
-        routes_settings.router,
-        routes_tasks.router,
-        routes_documents.router,
-    ):
+    for router in ROUTERS:
         app.include_router(router)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="ui")
     form_limit = (
@@ -110,6 +106,7 @@ def _document_choices(app: FastAPI, settings: Settings) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = default_openapi()
+            document_streams(schema)
             for component in schema.get("components", {}).get("schemas", {}).values():
                 for name, prop in component.get("properties", {}).items():
                     if name in choices and prop.get("type") == "string":

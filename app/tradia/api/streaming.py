@@ -6,14 +6,14 @@ answer from a cut one.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi.responses import StreamingResponse
 
-from tradia.generation import Event, Generation
+from tradia.api.events import DoneEvent, ErrorEvent, Event
+from tradia.generation import Generation
 from tradia.upstream.errors import ErrorKind, UpstreamError
 
 log = logging.getLogger("tradia.stream")
@@ -25,8 +25,25 @@ STREAM_HEADERS = {
 }
 
 
-def _line(event: dict[str, Any]) -> bytes:
-    return json.dumps(event, ensure_ascii=False).encode("utf-8") + b"\n"
+NDJSON = "application/x-ndjson"
+
+
+class NDJSONResponse(StreamingResponse):
+    media_type = NDJSON
+
+
+def document_streams(schema: dict[str, Any]) -> None:
+    """Moves each streaming answer's event schema from application/json, where FastAPI writes a
+    response model, to the application/x-ndjson entry the route declared empty."""
+    for operation in (op for path in schema.get("paths", {}).values() for op in path.values()):
+        for response in operation.get("responses", {}).values():
+            content = response.get("content", {})
+            if content.get(NDJSON) == {} and "application/json" in content:
+                content[NDJSON] = content.pop("application/json")
+
+
+def _line(event: Event) -> bytes:
+    return event.model_dump_json().encode("utf-8") + b"\n"
 
 
 async def _encode(events: AsyncIterator[Event], task: str) -> AsyncIterator[bytes]:
@@ -34,31 +51,27 @@ async def _encode(events: AsyncIterator[Event], task: str) -> AsyncIterator[byte
         async for event in events:
             yield _line(event)
     except UpstreamError as exc:
-        yield _line({"type": "error", **exc.to_dict()})
+        yield _line(ErrorEvent(error=exc.kind, message=exc.message))
     except Exception:
         log.exception("task_failed", extra={"task": task})
         yield _line(
-            {
-                "type": "error",
-                "error": ErrorKind.GENERATION_FAILED.value,
-                "message": "Tradia failed to process the answer. Try again.",
-            }
+            ErrorEvent(
+                error=ErrorKind.GENERATION_FAILED,
+                message="Tradia failed to process the answer. Try again.",
+            )
         )
 
 
-def ndjson_response(events: AsyncIterator[Event], task: str) -> StreamingResponse:
-    return StreamingResponse(
-        _encode(events, task), media_type="application/x-ndjson", headers=STREAM_HEADERS
+def ndjson_response(events: AsyncIterator[Event], task: str) -> NDJSONResponse:
+    return NDJSONResponse(_encode(events, task), headers=STREAM_HEADERS)
+
+
+def done_event(generation: Generation) -> DoneEvent:
+    return DoneEvent(
+        done_reason=generation.outcome.done_reason,
+        truncated=generation.truncated,
+        stats=generation.stats(),
     )
-
-
-def done_event(generation: Generation) -> Event:
-    return {
-        "type": "done",
-        "done_reason": generation.outcome.done_reason,
-        "truncated": generation.truncated,
-        "stats": generation.stats(),
-    }
 
 
 def require_text(generation: Generation) -> None:

@@ -8,8 +8,8 @@ from pathlib import PurePath
 
 from tradia.documents.model import Document, DocumentRejected
 from tradia.documents.plain_text import TextDocument
-from tradia.documents.scenari import XmlDocument
 from tradia.documents.word import WordDocument
+from tradia.documents.xml_document import XmlDocument
 
 MEDIA_TYPES = {
     ".xml": "application/xml",

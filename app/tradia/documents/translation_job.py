@@ -15,10 +15,20 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
+from tradia.api.events import (
+    DocumentEntry,
+    DocumentsEvent,
+    DownloadEvent,
+    Event,
+    FileDoneEvent,
+    ProgressEvent,
+    QueuedEvent,
+    SegmentFailure,
+)
 from tradia.documents.formats import MEDIA_TYPES, open_document
 from tradia.documents.model import Document, DocumentRejected, Segment
 from tradia.documents.tagged_text import Part, TagMismatch, parse_model_output
-from tradia.generation import Event, LLMService, Relay
+from tradia.generation import LLMService
 from tradia.glossary import Glossary
 from tradia.tasks.translation import build_translation_request
 from tradia.upstream.errors import ErrorKind, UpstreamError
@@ -34,7 +44,7 @@ class _File:
     name: str
     document: Document | None
     error: str | None = None
-    failed: list[dict[str, object]] = field(default_factory=list)
+    failed: list[SegmentFailure] = field(default_factory=list)
     output: bytes | None = None
 
 
@@ -76,45 +86,46 @@ class DocumentJob:
         except DocumentRejected as exc:
             self.files.append(_File(name, None, error=str(exc)))
 
-    async def _translate(self, segment: Segment) -> AsyncIterator[Event | list[Part]]:
+    async def _translate(
+        self, file: str, segment: Segment, translated: list[list[Part]]
+    ) -> AsyncIterator[QueuedEvent]:
+        """Yields the segment's place in the queue, then appends its translation to
+        `translated`."""
         entries = self.glossary.matching(segment.plain, self.source, self.target)
         request = build_translation_request(
             self.model, segment.text, self.source, self.target, entries, keep_tags=segment.tagged
         )
-        relay = Relay()
-        async for event in relay.events(
-            self.llm.stream("document", self.user, request, emit_tokens=False)
-        ):
-            if event["type"] == "queued":
-                yield event
-        generation = relay.generation
+        run = self.llm.generation("document", self.user, request, emit_tokens=False)
+        async for event in run.progress():
+            if isinstance(event, QueuedEvent):
+                yield QueuedEvent(position=event.position, file=file)
+        generation = run.result
         if generation.truncated:
             raise _SegmentFailed("truncated", "the translation was cut by the length limit")
         answer = generation.text.strip()
         if not answer:
             raise _SegmentFailed("empty", "the AI server returned nothing")
         if not segment.tagged:
-            yield [answer]
+            translated.append([answer])
             return
         try:
-            yield parse_model_output(answer, segment.parts)
+            translated.append(parse_model_output(answer, segment.parts))
         except TagMismatch as exc:
             raise _SegmentFailed("markup_lost", f"the inline markup was not kept ({exc})") from exc
 
     async def run(self) -> AsyncIterator[Event]:
         total = sum(len(f.document.segments) for f in self.files if f.document)
-        yield {
-            "type": "documents",
-            "total": total,
-            "files": [
-                {
-                    "name": f.name,
-                    "segments": len(f.document.segments) if f.document else 0,
-                    "error": f.error,
-                }
+        yield DocumentsEvent(
+            total=total,
+            files=[
+                DocumentEntry(
+                    name=f.name,
+                    segments=len(f.document.segments) if f.document else 0,
+                    error=f.error,
+                )
                 for f in self.files
             ],
-        }
+        )
         done = 0
         consecutive_failures = 0
         for file in self.files:
@@ -122,13 +133,10 @@ class DocumentJob:
                 continue
             translations: list[list[Part] | None] = []
             for index, segment in enumerate(file.document.segments):
-                translated: list[Part] | None = None
+                translated: list[list[Part]] = []
                 try:
-                    async for item in self._translate(segment):
-                        if isinstance(item, list):
-                            translated = item
-                        else:
-                            yield {**item, "file": file.name}
+                    async for event in self._translate(file.name, segment, translated):
+                        yield event
                     consecutive_failures = 0
                 except (UpstreamError, _SegmentFailed) as exc:
                     if isinstance(exc, UpstreamError):
@@ -141,27 +149,26 @@ class DocumentJob:
                     else:
                         reason, message = exc.reason, exc.message
                     file.failed.append(
-                        {
-                            "segment": index + 1,
-                            "reason": reason,
-                            "message": message,
-                            "excerpt": segment.plain[:_EXCERPT],
-                        }
+                        SegmentFailure(
+                            segment=index + 1,
+                            reason=reason,
+                            message=message,
+                            excerpt=segment.plain[:_EXCERPT],
+                        )
                     )
-                translations.append(translated)
+                translations.append(translated[0] if translated else None)
                 done += 1
-                yield {"type": "progress", "file": file.name, "done": done, "total": total}
+                yield ProgressEvent(file=file.name, done=done, total=total)
             file.output = file.document.rebuild(translations)
-            yield {
-                "type": "file_done",
-                "file": file.name,
-                "output": output_name(file.name, self.target),
-                "segments": len(file.document.segments),
-                "failed": file.failed,
-            }
+            yield FileDoneEvent(
+                file=file.name,
+                output=output_name(file.name, self.target),
+                segments=len(file.document.segments),
+                failed=file.failed,
+            )
         yield self._download()
 
-    def _download(self) -> Event:
+    def _download(self) -> DownloadEvent:
         finished = [f for f in self.files if f.output is not None]
         if not finished:
             raise UpstreamError(ErrorKind.GENERATION_FAILED, "No file could be translated.")
@@ -181,12 +188,11 @@ class DocumentJob:
                 if report:
                     archive.writestr("tradia-report.txt", report)
             payload = buffer.getvalue()
-        return {
-            "type": "download",
-            "filename": name,
-            "media_type": media_type,
-            "data_base64": base64.b64encode(payload).decode("ascii"),
-        }
+        return DownloadEvent(
+            filename=name,
+            media_type=media_type,
+            data_base64=base64.b64encode(payload).decode("ascii"),
+        )
 
     def _report(self) -> str:
         lines = []
@@ -195,7 +201,7 @@ class DocumentJob:
                 lines.append(f"{file.name}: not translated: {file.error}")
             for failure in file.failed:
                 lines.append(
-                    f"{file.name}: segment {failure['segment']} kept in the original language"
-                    f" ({failure['message']}): {failure['excerpt']}"
+                    f"{file.name}: segment {failure.segment} kept in the original language"
+                    f" ({failure.message}): {failure.excerpt}"
                 )
         return "\n".join(lines) + ("\n" if lines else "")

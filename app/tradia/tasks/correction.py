@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pydantic import BaseModel
 
-from tradia.tasks.messages import chat_messages, language_name
-from tradia.tasks.structured import object_list, parse_structured, string_field
+from tradia.api.events import CorrectionResult, Explanation
+from tradia.tasks.messages import language_name
+from tradia.tasks.structured import parse_answer, structured_request
 from tradia.tasks.text_checks import protected_changes, word_diff
 from tradia.upstream.ollama_client import ChatRequest
 
-SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "corrected_text": {"type": "string"},
-        "explanations": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "original": {"type": "string"},
-                    "correction": {"type": "string"},
-                    "explanation": {"type": "string"},
-                },
-                "required": ["original", "correction", "explanation"],
-            },
-        },
-    },
-    "required": ["corrected_text", "explanations"],
-}
+
+class CorrectionAnswer(BaseModel):
+    """What the model must answer (its schema is sent as Ollama's `format`)."""
+
+    corrected_text: str
+    explanations: list[Explanation]
 
 
 def build_correction_request(model: str, text: str, ui_language: str) -> ChatRequest:
@@ -42,23 +30,14 @@ def build_correction_request(model: str, text: str, ui_language: str) -> ChatReq
             f" {language_name(ui_language)}).",
         ]
     )
-    return ChatRequest(
-        model=model,
-        messages=chat_messages(system, text),
-        format=SCHEMA,
-        options={"temperature": 0},
+    return structured_request(model, system, text, CorrectionAnswer, temperature=0)
+
+
+def correction_result(original: str, answer: str, truncated: bool) -> CorrectionResult:
+    value = parse_answer(CorrectionAnswer, answer, truncated)
+    return CorrectionResult(
+        corrected_text=value.corrected_text,
+        explanations=value.explanations,
+        diff=word_diff(original, value.corrected_text),
+        protected_changes=protected_changes(original, value.corrected_text),
     )
-
-
-def correction_result(original: str, answer: str, truncated: bool) -> dict[str, Any]:
-    value = parse_structured(answer, truncated)
-    corrected = string_field(value, "corrected_text")
-    return {
-        "type": "result",
-        "corrected_text": corrected,
-        "explanations": object_list(
-            value, "explanations", ("original", "correction", "explanation")
-        ),
-        "diff": word_diff(original, corrected),
-        "protected_changes": protected_changes(original, corrected),
-    }

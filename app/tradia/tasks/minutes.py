@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pydantic import BaseModel
 
-from tradia.tasks.messages import chat_messages, language_name
-from tradia.tasks.structured import object_list, parse_structured, string_field
+from tradia.api.events import Action, MinutesResult
+from tradia.tasks.messages import language_name
+from tradia.tasks.structured import parse_answer, structured_request
 from tradia.upstream.ollama_client import ChatRequest
 
-SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "title": {"type": "string"},
-        "summary": {"type": "string"},
-        "decisions": {"type": "array", "items": {"type": "string"}},
-        "actions": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "action": {"type": "string"},
-                    "owner": {"type": "string"},
-                    "due_date": {"type": "string"},
-                },
-                "required": ["action", "owner", "due_date"],
-            },
-        },
-    },
-    "required": ["title", "summary", "decisions", "actions"],
-}
+
+class MinutesAnswer(BaseModel):
+    """What the model must answer (its schema is sent as Ollama's `format`)."""
+
+    title: str
+    summary: str
+    decisions: list[str]
+    actions: list[Action]
+
 
 _LABELS = {
     "fr": {
@@ -65,50 +54,44 @@ def build_minutes_request(
         ]
     )
     user_text = notes or "(no typed notes: use the photo)"
-    return ChatRequest(
-        model=model,
-        messages=chat_messages(system, user_text, images),
-        format=SCHEMA,
-        options={"temperature": 0.2},
+    return structured_request(
+        model, system, user_text, MinutesAnswer, temperature=0.2, images=images
     )
 
 
-def minutes_markdown(result: dict[str, Any], language: str) -> str:
+def minutes_markdown(result: MinutesAnswer, language: str) -> str:
     labels = _LABELS.get(language, _LABELS["en"])
     lines = [
-        f"# {result['title']}" if result["title"] else "",
+        f"# {result.title}" if result.title else "",
         "",
         f"## {labels['summary']}",
         "",
-        result["summary"],
+        result.summary,
         "",
         f"## {labels['decisions']}",
         "",
     ]
-    lines += [f"- {d}" for d in result["decisions"]] or [f"- {labels['none']}"]
+    lines += [f"- {d}" for d in result.decisions] or [f"- {labels['none']}"]
     lines += ["", f"## {labels['actions']}", ""]
-    if result["actions"]:
+    if result.actions:
         lines += [f"| {labels['actions']} | {labels['owner']} | {labels['due']} |", "|---|---|---|"]
         lines += [
             "| {} | {} | {} |".format(
-                *(a[k].replace("|", "\\|") for k in ("action", "owner", "due_date"))
+                *(v.replace("|", "\\|") for v in (a.action, a.owner, a.due_date))
             )
-            for a in result["actions"]
+            for a in result.actions
         ]
     else:
         lines.append(f"- {labels['none']}")
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
-def minutes_result(answer: str, truncated: bool, language: str) -> dict[str, Any]:
-    value = parse_structured(answer, truncated)
-    decisions = value.get("decisions")
-    result: dict[str, Any] = {
-        "type": "result",
-        "title": string_field(value, "title"),
-        "summary": string_field(value, "summary"),
-        "decisions": [str(d) for d in decisions] if isinstance(decisions, list) else [],
-        "actions": object_list(value, "actions", ("action", "owner", "due_date")),
-    }
-    result["markdown"] = minutes_markdown(result, language)
-    return result
+def minutes_result(answer: str, truncated: bool, language: str) -> MinutesResult:
+    value = parse_answer(MinutesAnswer, answer, truncated)
+    return MinutesResult(
+        title=value.title,
+        summary=value.summary,
+        decisions=value.decisions,
+        actions=value.actions,
+        markdown=minutes_markdown(value, language),
+    )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from tradia.tasks.messages import chat_messages, language_name
-from tradia.tasks.structured import object_list, parse_structured, string_field
+from pydantic import BaseModel
+
+from tradia.api.events import Change, ReformulationResult
+from tradia.tasks.messages import language_name
+from tradia.tasks.structured import parse_answer, structured_request
 from tradia.tasks.text_checks import protected_changes, word_diff
 from tradia.upstream.ollama_client import ChatRequest
 
@@ -42,25 +44,12 @@ TONES = (
 )
 TONES_BY_ID = {tone.id: tone for tone in TONES}
 
-SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "text": {"type": "string"},
-        "changes": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "before": {"type": "string"},
-                    "after": {"type": "string"},
-                    "reason": {"type": "string"},
-                },
-                "required": ["before", "after", "reason"],
-            },
-        },
-    },
-    "required": ["text", "changes"],
-}
+
+class ReformulationAnswer(BaseModel):
+    """What the model must answer (its schema is sent as Ollama's `format`)."""
+
+    text: str
+    changes: list[Change]
 
 
 def build_reformulation_request(model: str, text: str, tone: Tone, ui_language: str) -> ChatRequest:
@@ -73,21 +62,14 @@ def build_reformulation_request(model: str, text: str, tone: Tone, ui_language: 
             f" (before, after, and a short reason written in {language_name(ui_language)}).",
         ]
     )
-    return ChatRequest(
-        model=model,
-        messages=chat_messages(system, text),
-        format=SCHEMA,
-        options={"temperature": 0.3},
+    return structured_request(model, system, text, ReformulationAnswer, temperature=0.3)
+
+
+def reformulation_result(original: str, answer: str, truncated: bool) -> ReformulationResult:
+    value = parse_answer(ReformulationAnswer, answer, truncated)
+    return ReformulationResult(
+        text=value.text,
+        changes=value.changes,
+        diff=word_diff(original, value.text),
+        protected_changes=protected_changes(original, value.text),
     )
-
-
-def reformulation_result(original: str, answer: str, truncated: bool) -> dict[str, Any]:
-    value = parse_structured(answer, truncated)
-    text = string_field(value, "text")
-    return {
-        "type": "result",
-        "text": text,
-        "changes": object_list(value, "changes", ("before", "after", "reason")),
-        "diff": word_diff(original, text),
-        "protected_changes": protected_changes(original, text),
-    }

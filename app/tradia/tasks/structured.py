@@ -1,15 +1,38 @@
-"""Parsing of structured output (Ollama's `format` with a JSON Schema)."""
+"""Structured output: the answer's pydantic model is both what Ollama is asked for (its JSON
+Schema as `format`) and what parses the answer, so the two cannot drift apart."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from typing import TypeVar
 
+from pydantic import BaseModel, ValidationError
+
+from tradia.tasks.messages import chat_messages
 from tradia.upstream.errors import ErrorKind, UpstreamError
+from tradia.upstream.ollama_client import ChatRequest
+
+Answer = TypeVar("Answer", bound=BaseModel)
 
 
-def parse_structured(text: str, truncated: bool) -> dict[str, Any]:
-    """The JSON object the model was constrained to produce; a failure is reported, not guessed."""
+def structured_request(
+    model: str,
+    system: str,
+    user_text: str,
+    answer: type[BaseModel],
+    *,
+    temperature: float,
+    images: list[str] | None = None,
+) -> ChatRequest:
+    return ChatRequest(
+        model=model,
+        messages=chat_messages(system, user_text, images),
+        format=answer.model_json_schema(),
+        options={"temperature": temperature},
+    )
+
+
+def parse_answer(answer: type[Answer], text: str, truncated: bool) -> Answer:
+    """The object the model was constrained to produce; a failure is reported, not guessed."""
     if truncated:
         raise UpstreamError(
             ErrorKind.GENERATION_FAILED,
@@ -17,33 +40,9 @@ def parse_structured(text: str, truncated: bool) -> dict[str, Any]:
             " shorter text.",
         )
     try:
-        value = json.loads(text)
-    except ValueError as exc:
+        return answer.model_validate_json(text)
+    except ValidationError as exc:
         raise UpstreamError(
             ErrorKind.GENERATION_FAILED,
             "The AI server returned an answer that is not the expected structure. Try again.",
         ) from exc
-    if not isinstance(value, dict):
-        raise UpstreamError(
-            ErrorKind.GENERATION_FAILED,
-            "The AI server returned an answer that is not the expected structure. Try again.",
-        )
-    return value
-
-
-def string_field(value: dict[str, Any], key: str) -> str:
-    item = value.get(key)
-    return item if isinstance(item, str) else ""
-
-
-def object_list(value: dict[str, Any], key: str, fields: tuple[str, ...]) -> list[dict[str, str]]:
-    items = value.get(key)
-    if not isinstance(items, list):
-        return []
-    result = []
-    for item in items:
-        if isinstance(item, dict):
-            result.append({f: str(item.get(f) or "") for f in fields})
-        elif isinstance(item, str) and len(fields) == 1:
-            result.append({fields[0]: item})
-    return result

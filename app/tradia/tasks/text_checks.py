@@ -9,6 +9,9 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
+from typing import Literal
+
+from tradia.api.events import DiffOp, ProtectedChange
 
 _TOKENS = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -17,20 +20,20 @@ _CURRENCY = re.compile(r"[€$£¥%]|\b(?:EUR|USD|GBP|CHF|MAD|DZD|TND)\b")
 _NAME = re.compile(r"(?<=[\w,;:)\]] )[A-ZÀ-ÖØ-Þ][\w'-]+", re.UNICODE)
 
 
-def word_diff(before: str, after: str) -> list[dict[str, str]]:
+def word_diff(before: str, after: str) -> list[DiffOp]:
     """Operations turning `before` into `after`; whitespace (line breaks included) is a token,
     so joining the equal+insert parts gives back `after` exactly."""
     a = _TOKENS.findall(before)
     b = _TOKENS.findall(after)
-    ops: list[dict[str, str]] = []
+    ops: list[DiffOp] = []
 
-    def add(op: str, text: str) -> None:
+    def add(op: Literal["equal", "insert", "delete"], text: str) -> None:
         if not text:
             return
-        if ops and ops[-1]["op"] == op:
-            ops[-1]["text"] += text
+        if ops and ops[-1].op == op:
+            ops[-1].text += text
         else:
-            ops.append({"op": op, "text": text})
+            ops.append(DiffOp(op=op, text=text))
 
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag == "equal":
@@ -49,15 +52,15 @@ def _protected(text: str) -> dict[str, Counter[str]]:
     }
 
 
-def protected_changes(before: str, after: str) -> list[dict[str, str]]:
+def protected_changes(before: str, after: str) -> list[ProtectedChange]:
     """Numbers (dates and prices included), currency signs and names of `before` that are
     missing from `after`, or new in it."""
     original = _protected(before)
     rewritten = _protected(after)
-    changes = []
+    changes: list[ProtectedChange] = []
     for kind in original:
         for value in sorted((original[kind] - rewritten[kind]).elements()):
-            changes.append({"kind": kind, "value": value, "change": "removed_or_altered"})
+            changes.append(ProtectedChange(kind=kind, value=value, change="removed_or_altered"))
         for value in sorted((rewritten[kind] - original[kind]).elements()):
-            changes.append({"kind": kind, "value": value, "change": "added"})
+            changes.append(ProtectedChange(kind=kind, value=value, change="added"))
     return changes

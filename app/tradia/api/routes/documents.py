@@ -11,11 +11,11 @@ from starlette.concurrency import run_in_threadpool
 
 from tradia.api.deps import StateDep, UserDep
 from tradia.api.errors import RequestRejected
-from tradia.api.routes_tasks import STREAM_DOC, check_language, choose_model
-from tradia.api.streaming import ndjson_response
+from tradia.api.events import DocumentEvent, DoneEvent, Event
+from tradia.api.routes.tasks import check_language, choose_model, stream_doc
+from tradia.api.streaming import NDJSONResponse, ndjson_response
 from tradia.documents.formats import expanded_size
 from tradia.documents.translation_job import DocumentJob
-from tradia.generation import Event
 
 router = APIRouter(prefix="/api", tags=["documents"])
 
@@ -23,7 +23,11 @@ router = APIRouter(prefix="/api", tags=["documents"])
 MAX_SEGMENTS = 3000
 
 
-@router.post("/documents/translate", responses=STREAM_DOC, response_class=StreamingResponse)
+@router.post(
+    "/documents/translate",
+    responses=stream_doc(DocumentEvent),
+    response_class=StreamingResponse,
+)
 async def translate_documents(
     state: StateDep,
     user: UserDep,
@@ -32,7 +36,7 @@ async def translate_documents(
     source: Annotated[str, Form()] = "auto",
     model: Annotated[str | None, Form(pattern=r"^[A-Za-z0-9._:/-]{1,200}$")] = None,
     as_zip: Annotated[bool, Form()] = False,
-) -> StreamingResponse:
+) -> NDJSONResponse:
     """Events: documents, queued, progress, file_done (with failed segments), download
     (base64 file), done | error."""
     config = state.settings
@@ -111,6 +115,6 @@ async def translate_documents(
     async def events() -> AsyncIterator[Event]:
         async for event in job.run():
             yield event
-        yield {"type": "done", "done_reason": "stop", "truncated": False}
+        yield DoneEvent(done_reason="stop", truncated=False)
 
     return ndjson_response(events(), "document")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
@@ -12,8 +12,17 @@ from pydantic import BaseModel, Field
 
 from tradia.api.deps import StateDep, UserDep
 from tradia.api.errors import RequestRejected, error_responses
-from tradia.api.streaming import done_event, ndjson_response, require_text
-from tradia.generation import Event, Relay
+from tradia.api.events import (
+    CorrectionEvent,
+    DetectedEvent,
+    Event,
+    MinutesEvent,
+    ReformulationEvent,
+    TranslationEvent,
+    TranslationResult,
+)
+from tradia.api.streaming import NDJSON, NDJSONResponse, done_event, ndjson_response, require_text
+from tradia.generation import Generation
 from tradia.glossary import glossary_report
 from tradia.state import AppState
 from tradia.tasks.correction import build_correction_request, correction_result
@@ -26,16 +35,25 @@ from tradia.tasks.reformulation import (
 )
 from tradia.tasks.translation import build_translation_request
 from tradia.upstream.errors import ErrorKind, UpstreamError
+from tradia.upstream.ollama_client import ChatRequest
 
 router = APIRouter(prefix="/api", tags=["tasks"])
 
-STREAM_DOC: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "NDJSON events: queued, started, detected, token, result, done | error",
-        "content": {"application/x-ndjson": {}},
-    },
-    **error_responses(400, 413, 422),
-}
+
+def stream_doc(events: Any, *statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI of a streaming route: 200 is NDJSON, each line one of `events` (a union of
+    models from api/events.py), then the refusals before the stream."""
+    return {
+        # FastAPI writes the model's schema under application/json; document_streams() moves
+        # it to the empty application/x-ndjson entry.
+        200: {
+            "model": events,
+            "description": "NDJSON: one event a line, the last one `done` or `error`",
+            "content": {NDJSON: {}},
+        },
+        **error_responses(400, 413, 422, *statuses),
+    }
+
 
 ModelName = Annotated[str | None, Field(None, pattern=r"^[A-Za-z0-9._:/-]{1,200}$")]
 UiLanguage = Literal["fr", "en"]
@@ -97,8 +115,23 @@ def choose_model(state: AppState, model: str | None) -> str:
     return chosen
 
 
-@router.post("/translate", responses=STREAM_DOC, response_class=StreamingResponse)
-async def translate(body: TranslateIn, state: StateDep, user: UserDep) -> StreamingResponse:
+async def generate(
+    state: AppState,
+    user: str,
+    task: str,
+    request: ChatRequest,
+    result: Callable[[Generation], Event],
+) -> AsyncIterator[Event]:
+    """One generation's progress, then its result and `done`."""
+    generation = state.llm.generation(task, user, request)
+    async for event in generation.progress():
+        yield event
+    yield result(generation.result)
+    yield done_event(generation.result)
+
+
+@router.post("/translate", responses=stream_doc(TranslationEvent), response_class=StreamingResponse)
+async def translate(body: TranslateIn, state: StateDep, user: UserDep) -> NDJSONResponse:
     check_text(state, body.text)
     check_language(state, body.target)
     if body.source != "auto":
@@ -109,61 +142,61 @@ async def translate(body: TranslateIn, state: StateDep, user: UserDep) -> Stream
         source: str | None = None if body.source == "auto" else body.source
         if source is None:
             source = detect_language(body.text, state.settings.languages)
-            yield {"type": "detected", "language": source}
+            yield DetectedEvent(language=source)
         entries = state.glossary.matching(body.text, source, body.target)
         request = build_translation_request(model, body.text, source, body.target, entries)
-        relay = Relay()
-        async for event in relay.events(state.llm.stream("translation", user, request)):
+
+        def result(generation: Generation) -> TranslationResult:
+            require_text(generation)
+            return TranslationResult(
+                text=generation.text, glossary=glossary_report(entries, generation.text)
+            )
+
+        async for event in generate(state, user, "translation", request, result):
             yield event
-        generation = relay.generation
-        require_text(generation)
-        yield {
-            "type": "result",
-            "text": generation.text,
-            "glossary": glossary_report(entries, generation.text),
-        }
-        yield done_event(generation)
 
     return ndjson_response(events(), "translation")
 
 
-@router.post("/correct", responses=STREAM_DOC, response_class=StreamingResponse)
-async def correct(body: CorrectIn, state: StateDep, user: UserDep) -> StreamingResponse:
+@router.post("/correct", responses=stream_doc(CorrectionEvent), response_class=StreamingResponse)
+async def correct(body: CorrectIn, state: StateDep, user: UserDep) -> NDJSONResponse:
     check_text(state, body.text)
-    model = choose_model(state, body.model)
+    request = build_correction_request(choose_model(state, body.model), body.text, body.ui_language)
+    return ndjson_response(
+        generate(
+            state,
+            user,
+            "correction",
+            request,
+            lambda g: correction_result(body.text, g.text, g.truncated),
+        ),
+        "correction",
+    )
 
-    async def events() -> AsyncIterator[Event]:
-        request = build_correction_request(model, body.text, body.ui_language)
-        relay = Relay()
-        async for event in relay.events(state.llm.stream("correction", user, request)):
-            yield event
-        generation = relay.generation
-        yield correction_result(body.text, generation.text, generation.truncated)
-        yield done_event(generation)
 
-    return ndjson_response(events(), "correction")
-
-
-@router.post("/reformulate", responses=STREAM_DOC, response_class=StreamingResponse)
-async def reformulate(body: ReformulateIn, state: StateDep, user: UserDep) -> StreamingResponse:
+@router.post(
+    "/reformulate", responses=stream_doc(ReformulationEvent), response_class=StreamingResponse
+)
+async def reformulate(body: ReformulateIn, state: StateDep, user: UserDep) -> NDJSONResponse:
     check_text(state, body.text)
     tone = TONES_BY_ID.get(body.tone)
     if tone is None:
         raise RequestRejected(
             422, "tone_unknown", f"Unknown tone; available: {', '.join(TONES_BY_ID)}."
         )
-    model = choose_model(state, body.model)
-
-    async def events() -> AsyncIterator[Event]:
-        request = build_reformulation_request(model, body.text, tone, body.ui_language)
-        relay = Relay()
-        async for event in relay.events(state.llm.stream("reformulation", user, request)):
-            yield event
-        generation = relay.generation
-        yield reformulation_result(body.text, generation.text, generation.truncated)
-        yield done_event(generation)
-
-    return ndjson_response(events(), "reformulation")
+    request = build_reformulation_request(
+        choose_model(state, body.model), body.text, tone, body.ui_language
+    )
+    return ndjson_response(
+        generate(
+            state,
+            user,
+            "reformulation",
+            request,
+            lambda g: reformulation_result(body.text, g.text, g.truncated),
+        ),
+        "reformulation",
+    )
 
 
 # What a photo's first bytes must be, whatever its name or declared type says.
@@ -184,7 +217,7 @@ def _is_image(content_type: str | None, data: bytes) -> bool:
 @router.post(
     "/minutes",
     # 502-504: the AI server cannot say whether the chosen model reads images.
-    responses={**STREAM_DOC, **error_responses(415, 502, 503, 504)},
+    responses=stream_doc(MinutesEvent, 415, 502, 503, 504),
     response_class=StreamingResponse,
 )
 async def minutes(
@@ -194,7 +227,7 @@ async def minutes(
     language: Annotated[UiLanguage, Form()] = "fr",
     model: Annotated[str | None, Form(pattern=r"^[A-Za-z0-9._:/-]{1,200}$")] = None,
     photo: Annotated[UploadFile | None, File()] = None,
-) -> StreamingResponse:
+) -> NDJSONResponse:
     chosen = choose_model(state, model)
     images: list[str] = []
     if photo is not None and photo.filename:
@@ -227,15 +260,10 @@ async def minutes(
     elif not images:
         raise RequestRejected(422, "minutes_empty", "Give the meeting notes, a photo, or both.")
 
-    async def events() -> AsyncIterator[Event]:
-        request = build_minutes_request(chosen, notes, images, language)
-        relay = Relay()
-        async for event in relay.events(state.llm.stream("minutes", user, request)):
-            yield event
-        generation = relay.generation
+    def result(generation: Generation) -> Event:
         if not generation.text.strip():
             raise UpstreamError(ErrorKind.GENERATION_FAILED, "The AI server returned nothing.")
-        yield minutes_result(generation.text, generation.truncated, language)
-        yield done_event(generation)
+        return minutes_result(generation.text, generation.truncated, language)
 
-    return ndjson_response(events(), "minutes")
+    request = build_minutes_request(chosen, notes, images, language)
+    return ndjson_response(generate(state, user, "minutes", request, result), "minutes")

@@ -1,4 +1,4 @@
-"""SCENARI XML (and other XML): translate the text, leave every other byte where it was.
+"""Any XML (SCENARI course files first): translate the text, leave every other byte where it was.
 
 The file is parsed with expat only to learn where things are; the output is the original bytes
 with each run of text (and its inline markup) spliced in translated. So the declaration,
