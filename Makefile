@@ -13,24 +13,32 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
 MOLECULE_SCENARIOS ?= testbed ai_server gpu default
 
-.PHONY: help venv system-deps lint unit containers images molecule test demo demo-down bench clean
+.PHONY: help venv venv-deploy system-deps lint unit containers images molecule test demo demo-down bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: requirements.txt requirements-sslyze.txt $(wildcard tools/ollama_sim/pyproject.toml app/pyproject.toml) scripts/build-llama-wheel.sh
+# Two markers: `make demo` needs only the deploy set (ansible and the controller's Python deps);
+# everything else (tests, lint, bench) needs the test set, the simulator and the app on top.
+$(BIN)/.deploy-installed: requirements-deploy.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet -r requirements-deploy.txt
+	touch $@
+
+$(BIN)/.installed: $(BIN)/.deploy-installed requirements-test.txt requirements-sslyze.txt tools/ollama_sim/pyproject.toml app/pyproject.toml scripts/build-llama-wheel.sh
+	$(BIN)/pip install --quiet -r requirements-test.txt
 	# sslyze pins a cryptography the main venv cannot take (requirements-sslyze.txt says why)
 	test -x $(VENV)/sslyze/bin/python || $(BIN)/python -m venv $(VENV)/sslyze
 	$(VENV)/sslyze/bin/pip install --quiet -r requirements-sslyze.txt
 	PYTHON=$(BIN)/python $(BIN)/pip install --quiet "$$(PYTHON=$(BIN)/python scripts/build-llama-wheel.sh)"
-	if [ -f tools/ollama_sim/pyproject.toml ]; then $(BIN)/pip install --quiet -e 'tools/ollama_sim[llama]'; fi
-	if [ -f app/pyproject.toml ]; then $(BIN)/pip install --quiet -e 'app[test]'; fi
+	$(BIN)/pip install --quiet -e 'tools/ollama_sim[llama]'
+	$(BIN)/pip install --quiet -e 'app[test]'
 	touch $@
 
-venv: $(BIN)/.installed ## Python virtualenv with pinned tools, the simulator and the app
+venv: $(BIN)/.installed ## .venv with the test set (requirements-test.txt), the simulator and the app
+
+venv-deploy: $(BIN)/.deploy-installed ## .venv with only what deploying needs (requirements-deploy.txt)
 
 system-deps: ## Debian packages the tests need (docker.io, debootstrap, chromium); needs root
 	scripts/system-deps.sh
@@ -42,7 +50,7 @@ lint: venv ## ruff, yamllint, ansible-lint (production profile)
 	$(BIN)/ansible-lint
 
 unit: venv ## unit, contract and browser tests (no Docker needed)
-	TRADIA_NO_SKIP=$${CI:+1} TRADIA_REQUIRE_LLAMA=1 $(BIN)/pytest -m "not docker" $(wildcard tests tools/ollama_sim/tests app/tests bench/tests)
+	TRADIA_NO_SKIP=$${CI:+1} TRADIA_REQUIRE_LLAMA=1 $(BIN)/pytest -m "not docker" tests tools/ollama_sim/tests app/tests bench/tests
 
 containers: venv images ## the built images: the simulator with the official client, the app beside it
 	TRADIA_NO_SKIP=$${CI:+1} $(BIN)/pytest -m docker tests/images
@@ -56,7 +64,7 @@ molecule: venv images ## molecule scenarios against the local test bed
 
 test: system-deps lint unit containers molecule ## everything CI runs
 
-demo: venv ## the whole stack in a local lab of containers; prints the URL and login, leaves it running
+demo: venv-deploy ## the whole stack in a local lab of containers; prints the URL and login, leaves it running
 	scripts/demo.sh
 
 demo-down: ## remove the lab of make demo

