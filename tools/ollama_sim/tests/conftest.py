@@ -6,12 +6,11 @@ from pathlib import Path
 import httpx
 import pytest
 from ollama_sim.catalog import ensure_catalog, smollm2_weights
-
-from .running_server import RunningServer, make_settings
+from ollama_sim.testing import ThreadedSimulator, simulator_settings
 
 SYNTHETIC = ("llama3.1:8b", "qwen3:8b", "qwen2.5vl:7b")
 
-StartServer = Callable[..., AbstractContextManager[RunningServer]]
+StartServer = Callable[..., AbstractContextManager[ThreadedSimulator]]
 
 
 @pytest.fixture(scope="session")
@@ -25,15 +24,15 @@ def catalog_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def start_server(tmp_path_factory: pytest.TempPathFactory, catalog_dir: Path) -> StartServer:
     """Start a fresh simulator with its own store; keyword arguments are OLLAMA_* variables."""
 
-    def start(**env: str) -> RunningServer:
+    def start(**env: str) -> ThreadedSimulator:
         models = tmp_path_factory.mktemp("models")
-        return RunningServer(make_settings(models, catalog_dir, **env))
+        return ThreadedSimulator(simulator_settings(models, catalog_dir, **env))
 
     return start
 
 
 @pytest.fixture(scope="session")
-def server(start_server: StartServer) -> Iterator[RunningServer]:
+def server(start_server: StartServer) -> Iterator[ThreadedSimulator]:
     """The shared contract server: instant profile, every catalog model already pulled."""
     preload = ",".join((*SYNTHETIC, "smollm2:135m") if smollm2_weights() else SYNTHETIC)
     with start_server(OLLAMA_SIM_PRELOAD=preload) as running:
@@ -41,7 +40,7 @@ def server(start_server: StartServer) -> Iterator[RunningServer]:
 
 
 @pytest.fixture
-def client(server: RunningServer) -> Iterator[httpx.Client]:
+def client(server: ThreadedSimulator) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, timeout=30) as http:
         yield http
 

@@ -2,16 +2,15 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+from ollama_sim.testing import ServerProcess, free_port, http_status
 
 BIN = Path(sys.executable).parent
 START_TIMEOUT_S = 20
@@ -65,40 +64,17 @@ def test_catalog_command_builds_and_lists(tmp_path: Path) -> None:
     assert (tmp_path / "c" / "manifests" / "registry.ollama.ai" / "library").is_dir()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
-def _serve(env: dict[str, str]) -> Iterator[subprocess.Popen]:
-    process = subprocess.Popen(
-        [str(BIN / "ollama-sim"), "serve", "--log-level", "warning"],
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://{env['OLLAMA_HOST']}"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    try:
-        while True:
-            try:
-                httpx.get(url, timeout=1)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None, process.stderr.read()
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.1)
-        yield process
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+def _serve(env: dict[str, str], log: Path) -> Iterator[ServerProcess]:
+    argv = [str(BIN / "ollama-sim"), "serve", "--log-level", "warning"]
+    with ServerProcess(argv, log, {**os.environ, **env}) as server:
+        url = f"http://{env['OLLAMA_HOST']}/"
+        server.wait_ready(lambda: http_status(url) is not None, "ollama-sim", START_TIMEOUT_S)
+        yield server
 
 
 def test_serve_from_the_environment(tmp_path: Path, catalog_dir: Path) -> None:
-    host = f"127.0.0.1:{_free_port()}"
+    host = f"127.0.0.1:{free_port()}"
     env = {
         "OLLAMA_HOST": host,
         "OLLAMA_MODELS": str(tmp_path / "models"),
@@ -109,7 +85,7 @@ def test_serve_from_the_environment(tmp_path: Path, catalog_dir: Path) -> None:
         "OLLAMA_SIM_FAULT_COUNT": "1",
     }
     body = {"model": "llama3.1:8b", "messages": [{"role": "user", "content": "some words here"}]}
-    with _serve(env):
+    with _serve(env, tmp_path / "first.log"):
         listed = _run([str(BIN / "ollama"), "list"], env={"OLLAMA_HOST": host})
         version = _run([str(BIN / "ollama"), "--version"], env={"OLLAMA_HOST": host})
         lines: list[str] = []
@@ -129,7 +105,7 @@ def test_serve_from_the_environment(tmp_path: Path, catalog_dir: Path) -> None:
 
     # The store survives a restart (no preload this time), and `ollama list` fails when down.
     del env["OLLAMA_SIM_PRELOAD"], env["OLLAMA_SIM_FAULT"]
-    with _serve(env):
+    with _serve(env, tmp_path / "second.log"):
         tags = httpx.get(f"http://{host}/api/tags").json()["models"]
     assert [m["name"] for m in tags] == ["llama3.1:8b"]
     down = _run([str(BIN / "ollama"), "list"], env={"OLLAMA_HOST": host})
@@ -144,7 +120,7 @@ def _collect(url: str, body: dict, lines: list[str]) -> None:
 
 def test_bad_preload_stops_the_server(tmp_path: Path, catalog_dir: Path) -> None:
     env = {
-        "OLLAMA_HOST": f"127.0.0.1:{_free_port()}",
+        "OLLAMA_HOST": f"127.0.0.1:{free_port()}",
         "OLLAMA_MODELS": str(tmp_path / "models"),
         "OLLAMA_SIM_CATALOG": str(catalog_dir),
         "OLLAMA_SIM_PRELOAD": "nope:1b",

@@ -12,10 +12,10 @@ import httpx
 import jsonschema
 import pytest
 from ollama_sim.catalog import smollm2_weights
+from ollama_sim.testing import ThreadedSimulator
 
 from .conftest import llama_required
 from .helpers import assert_final_metrics, chat_text, ndjson
-from .running_server import RunningServer
 
 pytestmark = pytest.mark.llama
 
@@ -33,7 +33,7 @@ def _missing() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def llama(start_server) -> Iterator[RunningServer]:
+def llama(start_server) -> Iterator[ThreadedSimulator]:
     missing = _missing()
     if missing is not None:
         if llama_required():
@@ -45,7 +45,7 @@ def llama(start_server) -> Iterator[RunningServer]:
 
 
 @pytest.fixture
-def client(llama: RunningServer) -> Iterator[httpx.Client]:
+def client(llama: ThreadedSimulator) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=llama.url, timeout=120) as http:
         yield http
 

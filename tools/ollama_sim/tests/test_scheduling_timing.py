@@ -8,8 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from ollama_sim.profiles import PARALLEL_EXPONENT, PROFILES
-
-from .running_server import RunningServer
+from ollama_sim.testing import ThreadedSimulator
 
 LONG_TEXT = "abcde " * 1500  # the scripted answer quotes it: far more tokens than any test reads
 # Every bound below is derived from the profile the server runs, never a wall-clock constant.
@@ -28,14 +27,14 @@ def _expected_ttft(prompt_tokens: int, active: int = 1) -> float:
 
 
 @pytest.fixture(scope="module")
-def rtx4090(start_server) -> Iterator[RunningServer]:
+def rtx4090(start_server) -> Iterator[ThreadedSimulator]:
     env = {"OLLAMA_SIM_PROFILE": "rtx4090", "OLLAMA_SIM_PRELOAD": "llama3.1:8b"}
     with start_server(**env) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def rtx4090_x4(start_server) -> Iterator[RunningServer]:
+def rtx4090_x4(start_server) -> Iterator[ThreadedSimulator]:
     env = {
         "OLLAMA_SIM_PROFILE": "rtx4090",
         "OLLAMA_NUM_PARALLEL": "4",
@@ -68,7 +67,7 @@ async def _timed_stream(client: httpx.AsyncClient, body: dict) -> dict:
     return {**chunk, "ttft": first, "last": last}
 
 
-def test_first_use_and_a_num_ctx_change_load_the_model(rtx4090: RunningServer) -> None:
+def test_first_use_and_a_num_ctx_change_load_the_model(rtx4090: ThreadedSimulator) -> None:
     with httpx.Client(base_url=rtx4090.url, timeout=30) as client:
         cold = client.post("/api/chat", json={**_body(2), "stream": False}).json()
         warm = client.post("/api/chat", json={**_body(2), "stream": False}).json()
@@ -79,7 +78,7 @@ def test_first_use_and_a_num_ctx_change_load_the_model(rtx4090: RunningServer) -
     assert reloaded["load_duration"] / 1e9 == pytest.approx(RTX4090_LOAD_S, rel=0.15)
 
 
-async def test_decode_rate_matches_the_rtx4090_profile(rtx4090: RunningServer) -> None:
+async def test_decode_rate_matches_the_rtx4090_profile(rtx4090: ThreadedSimulator) -> None:
     async with httpx.AsyncClient(base_url=rtx4090.url, timeout=30) as client:
         await client.post("/api/chat", json={"model": "llama3.1:8b", "messages": []})
         final = await _timed_stream(client, _body(128))
@@ -96,7 +95,7 @@ async def test_decode_rate_matches_the_rtx4090_profile(rtx4090: RunningServer) -
     assert expected * 0.95 <= final["ttft"] <= expected * 2, (final["ttft"], expected)
 
 
-async def test_disconnect_frees_the_slot_and_stops_generating(rtx4090: RunningServer) -> None:
+async def test_disconnect_frees_the_slot_and_stops_generating(rtx4090: ThreadedSimulator) -> None:
     async with httpx.AsyncClient(base_url=rtx4090.url, timeout=30) as client:
         await client.post("/api/chat", json={"model": "llama3.1:8b", "messages": []})
         before = (await client.get("/_sim/stats")).json()
@@ -120,7 +119,7 @@ async def test_disconnect_frees_the_slot_and_stops_generating(rtx4090: RunningSe
     assert after["active"] == {"llama3.1:8b": 0}
 
 
-async def test_slots_limit_concurrency_and_the_rest_queue(rtx4090_x4: RunningServer) -> None:
+async def test_slots_limit_concurrency_and_the_rest_queue(rtx4090_x4: ThreadedSimulator) -> None:
     async with httpx.AsyncClient(base_url=rtx4090_x4.url, timeout=30) as client:
         results = await asyncio.gather(*(_timed_stream(client, _body(30)) for _ in range(6)))
         stats = (await client.get("/_sim/stats")).json()
@@ -132,7 +131,7 @@ async def test_slots_limit_concurrency_and_the_rest_queue(rtx4090_x4: RunningSer
     assert ttfts[4] > ttfts[3] + generation_s / 2, (ttfts, generation_s)
 
 
-async def test_parallel_throughput_grows_sublinearly(rtx4090_x4: RunningServer) -> None:
+async def test_parallel_throughput_grows_sublinearly(rtx4090_x4: ThreadedSimulator) -> None:
     async with httpx.AsyncClient(base_url=rtx4090_x4.url, timeout=30) as client:
         solo = await _timed_stream(client, _body(64))
         together = await asyncio.gather(*(_timed_stream(client, _body(64)) for _ in range(4)))
