@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from tradia.api.events import DoneEvent, ErrorEvent, TokenEvent
+from tradia.stream_client import aiter_events
 
 
 @dataclass
@@ -117,25 +119,20 @@ async def tradia_task(
             if response.status_code != 200:
                 sample.error = f"http_{response.status_code}"
                 return sample
-            async for line in response.aiter_lines():
-                if not line.strip():
-                    continue
-                event = json.loads(line)
-                kind = event.get("type")
-                if kind == "token":
+            async for event in aiter_events(response):
+                if isinstance(event, TokenEvent):
                     if sample.ttft is None:
                         sample.ttft = time.monotonic() - start
                     sample.tokens += 1
                     if max_tokens is not None and sample.tokens >= max_tokens:
                         sample.ok = True
                         break
-                elif kind == "error":
-                    sample.error = str(event.get("error") or "error")
-                elif kind == "done":
-                    stats = event.get("stats") or {}
-                    sample.tokens = int(stats.get("completion_tokens") or 0)
-                    if "queue_wait_ms" in stats:
-                        sample.queue_wait = stats["queue_wait_ms"] / 1000
+                elif isinstance(event, ErrorEvent):
+                    sample.error = str(event.error or "error")
+                elif isinstance(event, DoneEvent):
+                    sample.tokens = event.stats.completion_tokens if event.stats else 0
+                    if event.stats is not None:
+                        sample.queue_wait = event.stats.queue_wait_ms / 1000
                     sample.ok = not sample.error
     except httpx.HTTPError as exc:
         sample.error = type(exc).__name__

@@ -9,6 +9,8 @@ import time
 
 import httpx
 import pytest
+from tradia.api.events import TranslationResult
+from tradia.stream_client import iter_events
 
 from conftest import (
     API_KEY,
@@ -130,19 +132,16 @@ def test_ai_port_is_open_to_the_app_server_only(ai_server, app_server, outsider)
 
 def test_translation_streams_through_the_whole_chain(client):
     text = "Bonjour à tous. La réunion commence demain à neuf heures."
-    events = []
     with client.stream("POST", "/api/translate", json={"text": text, "target": "en"}) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("application/x-ndjson")
         assert "content-encoding" not in response.headers
-        for line in response.iter_lines():
-            if line:
-                events.append(json.loads(line))
-    kinds = [e["type"] for e in events]
+        events = list(iter_events(response))
+    kinds = [e.type for e in events]
     assert kinds.count("token") > 3, kinds
     assert kinds[-1] == "done", events[-1]
-    result = next(e for e in events if e["type"] == "result")
-    assert result["text"].strip()
+    result = next(e for e in events if isinstance(e, TranslationResult))
+    assert result.text.strip()
 
 
 def test_a_browser_translates_on_the_deployed_page(app_url):
@@ -194,7 +193,7 @@ def test_a_translation_longer_than_60_seconds_is_not_cut(ai_server, app_server, 
     start = time.monotonic()
     text = "Merci pour votre message. Nous vous répondrons dans les meilleurs délais possibles."
     with client.stream("POST", "/api/translate", json={"text": text, "target": "en"}) as response:
-        events = [json.loads(line) for line in response.iter_lines() if line]
+        events = list(iter_events(response))
     seconds = time.monotonic() - start
     assert seconds > 60, (seconds, events[-1])
-    assert events[-1]["type"] == "done", events[-1]
+    assert events[-1].type == "done", events[-1]

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 import yaml
+from tradia.stream_client import aiter_events
 
 from conftest import ARTIFACTS, USER, wait_until
 
@@ -95,9 +96,8 @@ async def _one_request(http: httpx.AsyncClient, rng: random.Random) -> Outcome:
                 await response.aread()
                 detail = f"HTTP {response.status_code}: {response.text[:200]}"
                 return Outcome(path, time.monotonic() - start, False, detail)
-            async for line in response.aiter_lines():
-                if line.strip():
-                    last = json.loads(line)
+            async for event in aiter_events(response):
+                last = event.model_dump(mode="json")
     # Any exception is a failed request (a malformed line as much as a cut connection): one
     # escaping here would end this user, or the whole run, instead of being counted.
     except Exception as exc:

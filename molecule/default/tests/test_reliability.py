@@ -12,6 +12,7 @@ import time
 import httpx
 import pytest
 import yaml
+from tradia.stream_client import iter_events, parse_events
 
 from conftest import (
     API_KEY,
@@ -85,8 +86,8 @@ def _ready(client: httpx.Client) -> bool:
 
 def _translates(client: httpx.Client) -> bool:
     with client.stream("POST", "/api/translate", json={"text": TEXT, "target": "en"}) as response:
-        events = [json.loads(line) for line in response.iter_lines() if line]
-    return response.status_code == 200 and events[-1]["type"] == "done"
+        events = list(iter_events(response))
+    return response.status_code == 200 and events[-1].type == "done"
 
 
 class Stream(threading.Thread):
@@ -104,9 +105,8 @@ class Stream(threading.Thread):
             body = {"text": TEXT, "target": "en"}
             with self.client.stream("POST", "/api/translate", json=body) as response:
                 self.status = response.status_code
-                for line in response.iter_lines():
-                    if line:
-                        self.events.append((time.monotonic(), json.loads(line)))
+                for event in iter_events(response):
+                    self.events.append((time.monotonic(), event.model_dump(mode="json")))
         except httpx.HTTPError as error:  # a cut connection is a failure, not a clean end
             self.failure = repr(error)
 
@@ -163,10 +163,10 @@ def _translation_error(client: httpx.Client) -> tuple[float, int, dict]:
     seconds = time.monotonic() - start
     if response.status_code >= 500:
         return seconds, response.status_code, response.json()
-    events = [json.loads(line) for line in response.text.splitlines() if line]
+    events = parse_events(response.text)
     assert events, f"HTTP {response.status_code} with no event"
-    assert events[-1]["type"] == "error", response.text[-600:]
-    return seconds, response.status_code, events[-1]
+    assert events[-1].type == "error", response.text[-600:]
+    return seconds, response.status_code, events[-1].model_dump(mode="json")
 
 
 def test_ai_server_down_is_reported_by_readyz(ai_server, app_server, client):
