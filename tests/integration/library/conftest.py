@@ -12,14 +12,9 @@ import base64
 import json
 import os
 import shutil
-import signal
-import socket
 import ssl
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,73 +22,18 @@ from typing import Any
 
 import ansible.module_utils
 import pytest
+from ollama_sim.testing import Pki, ServerProcess, free_port, http_status, make_pki
+from playbook_harness import API_KEY, Endpoint
 
 REPO = Path(__file__).resolve().parents[3]
 VENV_BIN = Path(sys.executable).parent
-sys.path.insert(0, str(REPO / "tests" / "unit" / "library"))
 if str(REPO / "module_utils") not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(str(REPO / "module_utils"))
-
-from playbook_harness import API_KEY, Endpoint  # noqa: E402
-from tls_helpers import Pki, make_pki  # noqa: E402
 
 SIM_EXE = VENV_BIN / "ollama-sim"
 TRAEFIK_EXE = VENV_BIN / "traefik"
 PLAYBOOK_TIMEOUT = 120
 KEY_FROM_ENV = "{{ lookup('ansible.builtin.env', 'TRADIA_TEST_API_KEY') }}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(check: Any, what: str, log: Path, deadline_s: float = 30.0) -> None:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
-    raise TimeoutError(f"{what} not ready after {deadline_s} s; log tail:\n{tail}")
-
-
-def http_status(
-    url: str, context: ssl.SSLContext | None = None, headers: dict[str, str] | None = None
-) -> int | None:
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=2, context=context) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except (OSError, urllib.error.URLError):
-        return None
-
-
-@dataclass
-class Process:
-    proc: subprocess.Popen[bytes]
-    log: Path
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
-
-
-def start(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> Process:
-    handle = log.open("wb")
-    proc = subprocess.Popen(
-        cmd, stdout=handle, stderr=subprocess.STDOUT, env=env, start_new_session=True
-    )
-    handle.close()
-    return Process(proc, log)
 
 
 # ---- simulator -------------------------------------------------------------------------------
@@ -106,7 +46,7 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("sim")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OLLAMA_", "OLLAMA_SIM_"))}
-    process = start(
+    process = ServerProcess(
         [
             str(SIM_EXE),
             "serve",
@@ -129,11 +69,9 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         env,
     )
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: http_status(f"{url}/api/version") == 200, "ollama-sim", process.log, 60)
+    with process:
+        process.wait_ready(lambda: http_status(f"{url}/api/version") == 200, "ollama-sim", 60)
         yield url
-    finally:
-        process.stop()
 
 
 # ---- Traefik in front of the simulator -------------------------------------------------------
@@ -191,22 +129,17 @@ def traefik(sim: str, pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Ite
     # JSON is valid YAML; Traefik picks the format from the extension.
     (root / "dynamic.json").write_text(json.dumps(dynamic))
     (root / "traefik.yml").write_text(json.dumps(static))
-    process = start(
+    process = ServerProcess(
         [str(TRAEFIK_EXE), f"--configFile={root / 'traefik.yml'}"], root / "traefik.log"
     )
     url = f"https://127.0.0.1:{port}"
     context = ssl.create_default_context(cafile=str(pki.ca_cert))
     auth = {"Authorization": "Basic " + base64.b64encode(f"api:{API_KEY}".encode()).decode()}
-    try:
-        wait_until(
-            lambda: http_status(f"{url}/api/version", context, auth) == 200,
-            "traefik",
-            process.log,
-            30,
+    with process:
+        process.wait_ready(
+            lambda: http_status(f"{url}/api/version", context, auth) == 200, "traefik", 30
         )
         yield url
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="session", params=["direct", "traefik"])

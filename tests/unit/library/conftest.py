@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import socket
 import ssl
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -17,15 +16,13 @@ from typing import Any
 import ansible.module_utils
 import pytest
 from ansible.module_utils.testing import patch_module_args
+from fake_ollama import FakeOllama
+from module_harness import ModuleRun, load_module
+from ollama_sim.testing import Pki, free_port, make_pki
 
 REPO = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(Path(__file__).parent))
 if str(REPO / "module_utils") not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(str(REPO / "module_utils"))
-
-from fake_ollama import FakeOllama  # noqa: E402
-from module_harness import ModuleRun, load_module  # noqa: E402
-from tls_helpers import Pki, make_pki  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -75,9 +72,7 @@ def tls_fake(pki: Pki) -> Iterator[FakeOllama]:
 
 @pytest.fixture
 def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_port()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import ssl
 import pytest
 from fake_ollama import FakeOllama, Reply
 from module_harness import API_KEY
-from tls_helpers import make_pki
+from ollama_sim.testing import make_pki
 
 
 def args(url: str, **extra):
