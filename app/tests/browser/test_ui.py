@@ -207,7 +207,7 @@ def test_keyboard_tabs_english_dark_mode_history(page, artifacts: Path) -> None:
 def test_ndjson_reader_joins_lines_split_across_reads(page) -> None:
     events = page.evaluate(
         """async () => {
-        const { readNdjson } = await import('/ndjson.js');
+        const { readNdjson } = await import('/shared/ndjson.js');
         const bytes = new TextEncoder().encode(
             '{"type":"token","text":"é"}\\n{"type":"tok' + 'en","text":"中"}\\n{"type":"done"}');
         // Cut inside a line and inside a multi-byte character.

@@ -1,5 +1,7 @@
-// Interface strings. Everything that depends on the deployment (languages, tones, limits,
-// models) comes from /api/settings, not from here.
+// Interface strings and the functions that pick them. Everything that depends on the deployment
+// (languages, tones, limits, models) comes from /api/settings, not from here.
+import { state } from "./state.js";
+
 export const STRINGS = {
   fr: {
     skip: "Aller au contenu", model: "Modèle", theme: "Thème clair ou sombre", history: "Historique",
@@ -90,3 +92,24 @@ export const STRINGS = {
     err_generation_failed: "The generation failed before the end; the partial result was discarded. Try again.",
   },
 };
+
+export function t(key, vars = {}) {
+  let text = (STRINGS[state.ui] || STRINGS.fr)[key] ?? STRINGS.fr[key] ?? key;
+  for (const [name, value] of Object.entries(vars)) text = text.replaceAll(`{${name}}`, value);
+  return text;
+}
+
+export function languageLabel(code) {
+  const entry = state.settings?.languages.find((l) => l.code === code);
+  return entry ? entry.labels[state.ui] || code : code;
+}
+
+// Upstream failures are explained in the interface language; other refusals (limits, formats)
+// carry the server's own message.
+export function errorMessage(payload, status) {
+  const localized = payload?.error && STRINGS[state.ui][`err_${payload.error}`];
+  if (localized) return localized;
+  if (payload?.message) return payload.message;
+  if (Array.isArray(payload?.detail)) return payload.detail.map((d) => d.msg).join("; ");
+  return payload?.detail ? String(payload.detail) : `HTTP ${status}`;
+}
