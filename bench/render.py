@@ -8,7 +8,6 @@ access logs) is the role's own output.
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -16,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from bench.pki import Pki, make_pki
+from ollama_sim.testing import Pki, free_port, make_pki
 
 REPO = Path(__file__).resolve().parent.parent
 PLAYBOOK = Path(__file__).resolve().parent / "render.yml"
@@ -27,12 +25,6 @@ MODEL = "llama3.1:8b"
 _OLLAMA_CONTAINER = "tradia-ollama"
 _OLLAMA_PORT = 11435  # ai_server_ollama_port's default
 _APP_CONTAINER = "tradia-app"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -72,7 +64,7 @@ def render(
     directory: Path, *, login: bool, ai_urls: list[str] | None = None, pki: Pki | None = None
 ) -> Rendered:
     """Render both roles' files under `directory` (the app server's login on or off), serving
-    `pki`'s certificate (default: a throwaway one from bench.pki)."""
+    `pki`'s certificate (default: a throwaway one from ollama_sim.testing)."""
     directory.mkdir(parents=True, exist_ok=True)
     ports = Ports.pick()
     pki = pki or make_pki(directory / "pki")

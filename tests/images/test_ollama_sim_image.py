@@ -2,7 +2,6 @@
 official `ollama` Python client."""
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -14,18 +13,13 @@ from pathlib import Path
 import ollama
 import pytest
 from docker_cli import docker, remove, wait_healthy
+from ollama_sim.testing import free_port
 
 pytestmark = pytest.mark.docker
 
 IMAGE = "tradia/ollama-sim:dev"
 STORE = "/home/ollama/.ollama"
 REPO = Path(__file__).parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def run_sim(*env: str, docker_args: tuple[str, ...] = ()) -> Iterator[ollama.Client]:

@@ -25,16 +25,13 @@ from pathlib import Path
 import pytest
 import yaml
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
+from ollama_sim.testing import Pki, make_pki
+
+from bench.render import render
+from bench.stack import LocalStack, SimConfig
 
 REPO = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(REPO))
-
-from bench.pki import Pki  # noqa: E402
-from bench.render import render  # noqa: E402
-from bench.stack import LocalStack, SimConfig  # noqa: E402
 
 SSLYZE_PYTHON = REPO / ".venv" / "sslyze" / "bin" / "python"
 SCAN = Path(__file__).with_name("mozilla_scan.py")
@@ -60,7 +57,8 @@ class RoleRun:
     @property
     def pki(self) -> Pki:
         tls = self.cert_dir
-        return Pki(self.ca_dir / "ca.crt", tls / "server.crt", tls / "server.key")
+        ca = self.ca_dir
+        return Pki(ca / "ca.crt", ca / "ca.key", tls / "server.crt", tls / "server.key")
 
 
 def run_role(root: Path, passphrase: str = PASSPHRASE) -> RoleRun:
@@ -216,52 +214,18 @@ def test_missing_or_example_passphrase_is_refused(passphrase: str, tmp_path: Pat
     assert not (run.ca_dir / "ca.key").exists()
 
 
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
-def _old_deployment(root: Path, leaf_days: int, leaf_expires_in: int) -> ec.EllipticCurvePrivateKey:
+def _old_deployment(root: Path, leaf_days: int, leaf_expires_in: int) -> Pki:
     """What earlier versions left: an unencrypted CA key, a CA without name constraints, and a
     server certificate of `leaf_days` days ending `leaf_expires_in` days from now."""
-    (root / "pki").mkdir(parents=True)
-    (root / "tls").mkdir()
     now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP384R1())
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(_name("Tradia internal CA"))
-        .issuer_name(_name("Tradia internal CA"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=400))
-        .not_valid_after(now + datetime.timedelta(days=3000))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    sans = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
     end = now + datetime.timedelta(days=leaf_expires_in)
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(_name("localhost"))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(end - datetime.timedelta(days=leaf_days))
-        .not_valid_after(end)
-        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        .sign(ca_key, hashes.SHA256())
+    return make_pki(
+        root / "pki",
+        cert_dir=root / "tls",
+        ca_name="Tradia internal CA",
+        ca_validity=(now - datetime.timedelta(days=400), now + datetime.timedelta(days=3000)),
+        server_validity=(end - datetime.timedelta(days=leaf_days), end),
     )
-    pem = serialization.Encoding.PEM
-    (root / "pki" / "ca.key").write_bytes(
-        ca_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    (root / "pki" / "ca.crt").write_bytes(ca.public_bytes(pem))
-    (root / "tls" / "server.key").write_bytes(
-        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    (root / "tls" / "server.crt").write_bytes(leaf.public_bytes(pem))
-    return ca_key
 
 
 @pytest.mark.parametrize(
@@ -271,8 +235,9 @@ def _old_deployment(root: Path, leaf_days: int, leaf_expires_in: int) -> ec.Elli
 def test_earlier_ca_is_upgraded_in_place_and_its_certificate_renewed(
     leaf_days: int, leaf_expires_in: int, why: str, tmp_path: Path
 ) -> None:
-    old_key = _old_deployment(tmp_path, leaf_days, leaf_expires_in)
-    old_leaf = load_cert(tmp_path / "tls" / "server.crt")
+    old = _old_deployment(tmp_path, leaf_days, leaf_expires_in)
+    old_key = serialization.load_pem_private_key(old.ca_key.read_bytes(), password=None)
+    old_leaf = load_cert(old.server_cert)
     run = run_role(tmp_path)
     assert run.result.returncode == 0, run.output[-4000:]
     # The same key, now encrypted, so certificates it signed stay valid; ops are told.
