@@ -4,7 +4,6 @@ import socket
 import threading
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import uvicorn
@@ -44,12 +43,7 @@ class ThreadedServer:
             time.sleep(0.02)
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self._socket.close()
