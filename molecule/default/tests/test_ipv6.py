@@ -1,14 +1,17 @@
 """Ports over IPv6, with real packets on the dual-stack lab network (molecule.yml gives it an
-IPv6 subnet and the hosts IPv6). Published over IPv6, a port goes through Docker's userland
-proxy, which hides the client's address from Traefik (allow-list and rate limits blind) and
-crosses none of the IPv4 DOCKER-USER rules: `docker run -p` on these hosts does listen on [::]
-(the outsider then reached Traefik over IPv6 while IPv4 was closed to it). The roles publish
-11434, 80 and 443 on IPv4 only, and guard 11434 in ip6tables too (the app servers' global IPv6
-addresses, from their facts, then DROP)."""
+IPv6 subnet and the hosts IPv6). Published the default way, a port goes through Docker's userland
+proxy over IPv6, which hides the client's address from Traefik (allow-list and rate limits blind)
+and crosses none of the IPv4 DOCKER-USER rules: `docker run -p` on these hosts does listen on
+[::]. So 11434 is published on IPv4 only and guarded in ip6tables too (the app servers' global
+IPv6 addresses, from their facts, then DROP). The app server serves users over IPv6 through
+Docker's ip6tables NAT (app_server_ipv6: auto, the host has an IPv6 default route): Traefik sees
+each user's own address."""
+
+import json
 
 import pytest
 
-from conftest import API_KEY, CURL_TIMED_OUT, curl_ai_exit
+from conftest import API_KEY, CURL_TIMED_OUT, USER, curl_ai_exit
 
 CURL_REFUSED = 7
 
@@ -62,11 +65,68 @@ def test_docker_would_listen_on_ipv6_here(ai_server):
     assert listeners & {"[::]:11999", "*:11999"}, listeners
 
 
-@pytest.mark.parametrize(
-    ("host_fixture", "port"), [("ai_server", PORT), ("app_server", 443), ("app_server", 80)]
-)
-def test_ports_are_published_on_ipv4_only(request, host_fixture, port):
-    assert _listeners(request.getfixturevalue(host_fixture), port) == {f"0.0.0.0:{port}"}
+def test_the_ai_port_is_published_on_ipv4_only(ai_server):
+    assert _listeners(ai_server, PORT) == {f"0.0.0.0:{PORT}"}
+
+
+@pytest.mark.parametrize("port", [443, 80])
+def test_the_app_ports_are_published_on_both_families(app_server, port):
+    assert _listeners(app_server, port) == {f"0.0.0.0:{port}", f"[::]:{port}"}
+
+
+def test_ipv6_users_are_nated_by_docker_not_proxied(app_server):
+    # Docker's ip6tables NAT sends IPv6 users straight to Traefik's container; without it they
+    # would reach the userland proxy listening on [::]:443 and arrive from the bridge.
+    daemon = json.loads(app_server.file("/etc/docker/daemon.json").content_string)
+    assert daemon.get("ip6tables") is True, daemon
+    assert app_server.sysctl("net.ipv6.conf.all.forwarding") == 1
+    nat = app_server.check_output("ip6tables -t nat -S DOCKER")
+    assert "--dport 443 -j DNAT" in nat, nat
+
+
+def _curl_app_over_ipv6(host, ca_pem: str, app_ipv6: str, count: int) -> list[str]:
+    """The HTTP statuses of `count` logged-in GET /api/settings sent at once from `host` to the
+    app server's IPv6 address (the certificate checked against that address)."""
+    host.run_expect([0], "mkdir -p /tmp/tradia && printf '%%s' %s > /tmp/tradia/app-ca.crt", ca_pem)
+    # One curl for all: a config file gives each URL its own output (the bodies are not wanted).
+    url = f"https://[{app_ipv6}]/api/settings"
+    config = "".join(f'url = "{url}"\noutput = "/dev/null"\n' for _ in range(count))
+    host.run_expect([0], "printf '%%s' %s > /tmp/tradia/curl-ipv6.cfg", config)
+    result = host.run(
+        "curl -sg --parallel --parallel-max 20 --max-time 20 --cacert /tmp/tradia/app-ca.crt"
+        " -u %s -w '%%{http_code}\\n' -K /tmp/tradia/curl-ipv6.cfg",
+        f"{USER[0]}:{USER[1]}",
+    )
+    return result.stdout.split()
+
+
+@pytest.fixture(scope="module")
+def app_ca_pem(app_server) -> str:
+    return app_server.file("/etc/tradia/app/tls/ca.crt").content_string
+
+
+def test_a_user_over_ipv6_is_served_and_seen_with_their_own_address(
+    outsider, app_server, app_ca_pem
+):
+    app_ipv6, outsider_ipv6 = _ipv6(app_server), _ipv6(outsider)
+    since = app_server.check_output("date -u +%%Y-%%m-%%dT%%H:%%M:%%S")
+    assert _curl_app_over_ipv6(outsider, app_ca_pem, app_ipv6, 1) == ["200"]
+    log = app_server.check_output("docker logs --since %s tradia-app-traefik 2>&1", since)
+    clients = {
+        entry["ClientHost"]
+        for entry in (json.loads(line) for line in log.splitlines() if line.startswith("{"))
+        if entry.get("RequestPath") == "/api/settings"
+    }
+    assert clients == {outsider_ipv6}, clients
+
+
+def test_ipv6_users_have_their_own_rate_limit_bucket(outsider, ai_server, app_server, app_ca_pem):
+    # The outsider empties its bucket (burst 100 at 20/s); another IPv6 host is still served at
+    # once. Through the userland proxy both would share the bridge's bucket.
+    app_ipv6 = _ipv6(app_server)
+    statuses = _curl_app_over_ipv6(outsider, app_ca_pem, app_ipv6, 300)
+    assert statuses.count("429") > 0, sorted(set(statuses))
+    assert _curl_app_over_ipv6(ai_server, app_ca_pem, app_ipv6, 1) == ["200"]
 
 
 def test_the_outsider_gets_no_connection_over_ipv6(outsider, ca_pem, ai_ipv6):
