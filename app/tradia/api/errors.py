@@ -56,6 +56,12 @@ class RequestRejected(Exception):
         super().__init__(error)
 
 
+def check_limit(value: int, limit: int, error: str, message: str) -> None:
+    """413 `error` when `value` is over `limit`; the answer names the limit."""
+    if value > limit:
+        raise RequestRejected(413, error, message, limit=limit)
+
+
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     # ("body", "text") -> "text": the location kind says nothing to a user.
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]

@@ -1,9 +1,9 @@
 """Every event of the NDJSON streams, one model each: the contract the browser, the tests and
 bench read.
 
-A line is `event.model_dump_json()`: the field names and values are the wire format. An
-optional field that an event carries only in some streams (`queued.file`, `done.stats`) is left
-out of the line when unset rather than written as null, as the streams have always done.
+A line is the event's `model_dump(mode="json")`: its field names and values are the wire
+format. An optional field that an event carries only in some streams (`queued.file`,
+`done.stats`) is left out of the line when unset rather than written as null, as ever.
 
 Four tasks answer with a `result`; the discriminator tells them apart by the field only that
 result has, so one union parses any stream.

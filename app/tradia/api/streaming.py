@@ -6,6 +6,7 @@ answer from a cut one.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -43,7 +44,9 @@ def document_streams(schema: dict[str, Any]) -> None:
 
 
 def _line(event: Event) -> bytes:
-    return event.model_dump_json().encode("utf-8") + b"\n"
+    # json.dumps, not model_dump_json: the same bytes as ever (", " and ": " separators),
+    # which clients that match substrings of a line rely on.
+    return json.dumps(event.model_dump(mode="json"), ensure_ascii=False).encode("utf-8") + b"\n"
 
 
 async def _encode(events: AsyncIterator[Event], task: str) -> AsyncIterator[bytes]:

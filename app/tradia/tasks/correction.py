@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from tradia.api.events import CorrectionResult, Explanation
 from tradia.tasks.messages import language_name
 from tradia.tasks.structured import parse_answer, structured_request
-from tradia.tasks.text_checks import protected_changes, word_diff
+from tradia.tasks.text_checks import rewrite_checks
 from tradia.upstream.ollama_client import ChatRequest
 
 
@@ -38,6 +38,5 @@ def correction_result(original: str, answer: str, truncated: bool) -> Correction
     return CorrectionResult(
         corrected_text=value.corrected_text,
         explanations=value.explanations,
-        diff=word_diff(original, value.corrected_text),
-        protected_changes=protected_changes(original, value.corrected_text),
+        **rewrite_checks(original, value.corrected_text),
     )

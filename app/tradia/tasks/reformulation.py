@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from tradia.api.events import Change, ReformulationResult
 from tradia.tasks.messages import language_name
 from tradia.tasks.structured import parse_answer, structured_request
-from tradia.tasks.text_checks import protected_changes, word_diff
+from tradia.tasks.text_checks import rewrite_checks
 from tradia.upstream.ollama_client import ChatRequest
 
 
@@ -70,6 +70,5 @@ def reformulation_result(original: str, answer: str, truncated: bool) -> Reformu
     return ReformulationResult(
         text=value.text,
         changes=value.changes,
-        diff=word_diff(original, value.text),
-        protected_changes=protected_changes(original, value.text),
+        **rewrite_checks(original, value.text),
     )

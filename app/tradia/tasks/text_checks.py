@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from typing import Literal
+from typing import Literal, TypedDict
 
 from tradia.api.events import DiffOp, ProtectedChange
 
@@ -42,6 +42,19 @@ def word_diff(before: str, after: str) -> list[DiffOp]:
             add("delete", "".join(a[i1:i2]))
             add("insert", "".join(b[j1:j2]))
     return ops
+
+
+class RewriteChecks(TypedDict):
+    diff: list[DiffOp]
+    protected_changes: list[ProtectedChange]
+
+
+def rewrite_checks(original: str, rewritten: str) -> RewriteChecks:
+    """What a rewrite (correction, reformulation) result reports beside the new text."""
+    return {
+        "diff": word_diff(original, rewritten),
+        "protected_changes": protected_changes(original, rewritten),
+    }
 
 
 def _protected(text: str) -> dict[str, Counter[str]]:

@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from tradia.api.deps import StateDep, UserDep
-from tradia.api.errors import RequestRejected
+from tradia.api.errors import RequestRejected, check_limit
 from tradia.api.events import DocumentEvent, DoneEvent, Event
 from tradia.api.routes.tasks import check_language, choose_model, stream_doc
 from tradia.api.streaming import NDJSONResponse, ndjson_response
@@ -40,13 +40,12 @@ async def translate_documents(
     """Events: documents, queued, progress, file_done (with failed segments), download
     (base64 file), done | error."""
     config = state.settings
-    if len(files) > config.max_files:
-        raise RequestRejected(
-            413,
-            "too_many_files",
-            f"{len(files)} files sent; at most {config.max_files} at once.",
-            limit=config.max_files,
-        )
+    check_limit(
+        len(files),
+        config.max_files,
+        "too_many_files",
+        f"{len(files)} files sent; at most {config.max_files} at once.",
+    )
     check_language(state, target)
     if source != "auto":
         check_language(state, source)
@@ -65,34 +64,31 @@ async def translate_documents(
     for upload in files:
         name = upload.filename or "document.txt"
         data = await upload.read(config.max_file_bytes + 1)
-        if len(data) > config.max_file_bytes:
-            raise RequestRejected(
-                413,
-                "file_too_large",
-                f"'{name}' is larger than {config.max_file_bytes // 1024} KiB.",
-                limit=config.max_file_bytes,
-            )
+        check_limit(
+            len(data),
+            config.max_file_bytes,
+            "file_too_large",
+            f"'{name}' is larger than {config.max_file_bytes // 1024} KiB.",
+        )
         # Sizes come from the archive's directory: nothing is inflated or parsed before every
         # file of the request has passed both limits.
         expanded = expanded_size(name, data)
-        if expanded > config.max_document_expanded_bytes:
-            raise RequestRejected(
-                413,
-                "document_too_large",
-                f"'{name}' expands to {expanded // 1048576} MiB once unpacked; at most"
-                f" {config.max_document_expanded_bytes // 1048576} MiB per document.",
-                limit=config.max_document_expanded_bytes,
-            )
+        check_limit(
+            expanded,
+            config.max_document_expanded_bytes,
+            "document_too_large",
+            f"'{name}' expands to {expanded // 1048576} MiB once unpacked; at most"
+            f" {config.max_document_expanded_bytes // 1048576} MiB per document.",
+        )
         expanded_total += expanded
-        if expanded_total > config.max_request_expanded_bytes:
-            raise RequestRejected(
-                413,
-                "documents_too_large",
-                "These documents expand to more than"
-                f" {config.max_request_expanded_bytes // 1048576} MiB together once unpacked;"
-                " send fewer at once.",
-                limit=config.max_request_expanded_bytes,
-            )
+        check_limit(
+            expanded_total,
+            config.max_request_expanded_bytes,
+            "documents_too_large",
+            "These documents expand to more than"
+            f" {config.max_request_expanded_bytes // 1048576} MiB together once unpacked;"
+            " send fewer at once.",
+        )
         received.append((name, data))
     for name, data in received:
         # Parsing a large .docx takes seconds and holds its tree: off the event loop (streams
@@ -104,13 +100,12 @@ async def translate_documents(
             422, "document_rejected", "; ".join(f"{f.name}: {f.error}" for f in job.files)
         )
     segments = sum(len(f.document.segments) for f in job.files if f.document)
-    if segments > MAX_SEGMENTS:
-        raise RequestRejected(
-            413,
-            "too_many_segments",
-            f"These files hold {segments} paragraphs to translate; at most {MAX_SEGMENTS} at once.",
-            limit=MAX_SEGMENTS,
-        )
+    check_limit(
+        segments,
+        MAX_SEGMENTS,
+        "too_many_segments",
+        f"These files hold {segments} paragraphs to translate; at most {MAX_SEGMENTS} at once.",
+    )
 
     async def events() -> AsyncIterator[Event]:
         async for event in job.run():

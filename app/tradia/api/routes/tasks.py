@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from tradia.api.deps import StateDep, UserDep
-from tradia.api.errors import RequestRejected, error_responses
+from tradia.api.errors import RequestRejected, check_limit, error_responses
 from tradia.api.events import (
     CorrectionEvent,
     DetectedEvent,
@@ -81,14 +81,13 @@ class ReformulateIn(BaseModel):
 
 def check_text(state: AppState, text: str) -> None:
     limit = state.settings.max_chars
-    if len(text) > limit:
-        raise RequestRejected(
-            413,
-            "text_too_long",
-            f"The text has {len(text)} characters; the limit is {limit}. Split it or use the"
-            " Documents tab.",
-            limit=limit,
-        )
+    check_limit(
+        len(text),
+        limit,
+        "text_too_long",
+        f"The text has {len(text)} characters; the limit is {limit}. Split it or use the"
+        " Documents tab.",
+    )
     if not text.strip():
         raise RequestRejected(422, "text_empty", "The text is empty.")
 
@@ -232,13 +231,12 @@ async def minutes(
     images: list[str] = []
     if photo is not None and photo.filename:
         data = await photo.read(state.settings.max_image_bytes + 1)
-        if len(data) > state.settings.max_image_bytes:
-            raise RequestRejected(
-                413,
-                "image_too_large",
-                f"The photo is larger than {state.settings.max_image_bytes // 1048576} MiB.",
-                limit=state.settings.max_image_bytes,
-            )
+        check_limit(
+            len(data),
+            state.settings.max_image_bytes,
+            "image_too_large",
+            f"The photo is larger than {state.settings.max_image_bytes // 1048576} MiB.",
+        )
         if not _is_image(photo.content_type, data):
             raise RequestRejected(415, "image_type", "The photo must be a JPEG, PNG or WebP image.")
         try:
