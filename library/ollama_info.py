@@ -24,6 +24,7 @@ description:
 
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - ollama_connection
 
 attributes:
   check_mode:
@@ -36,42 +37,6 @@ attributes:
     platforms: posix
 
 options:
-  url:
-    description:
-      - Base URL of the Ollama API, for example V(https://ai1.example.com:11434) or
-        V(http://127.0.0.1:11434).
-      - Must not contain credentials; put the API key in O(url_password).
-    type: str
-    required: true
-  url_username:
-    description:
-      - User name for HTTP basic authentication.
-    type: str
-    default: api
-  url_password:
-    description:
-      - Password for HTTP basic authentication, that is the API key.
-      - Sent pre-emptively with the first request (the module does not wait for a 401
-        challenge). When omitted, requests are sent without authentication.
-      - Never shown in the output or in failure messages.
-    type: str
-    aliases: [api_key]
-  validate_certs:
-    description:
-      - Verify the server's TLS certificate (and its host name) for V(https) URLs.
-      - Set to V(false) only for throw-away tests; prefer O(ca_path).
-    type: bool
-    default: true
-  ca_path:
-    description:
-      - PEM file with the CA certificate(s) to verify the server certificate against, on the
-        target host. When set, only these CAs are trusted.
-    type: path
-  timeout:
-    description:
-      - Seconds to wait for the connection and for each read from the server.
-    type: float
-    default: 30
   gather_loaded:
     description:
       - Also read C(GET /api/ps) and return the models currently loaded in memory in
@@ -82,20 +47,11 @@ options:
     description:
       - Models that must be present. The module fails, listing the missing ones, when any is
         absent.
-      - A name without a tag means the V(latest) tag.
+      - A name without a tag means the V(latest) tag. A name is at most 200 ASCII letters,
+        digits, C(.), C(_), C(:), C(/) and C(-), the rule the Tradia app applies too.
     type: list
     elements: str
     default: []
-
-notes:
-  - Redirects are not followed, so that the API key is never sent to another address. A
-    redirect fails with a message that names the target; point O(url) at the final address.
-  - Runs on the target host with the Python standard library only (it uses
-    C(ansible.module_utils.urls)). To check an endpoint from the controller, use
-    C(delegate_to=localhost).
-
-requirements:
-  - Python 3 on the target (standard library only).
 
 seealso:
   - module: ollama_model
@@ -105,7 +61,8 @@ seealso:
     link: https://github.com/ollama/ollama/blob/main/docs/api.md
 
 author:
-  - Tradia maintainers
+  # No GitHub handle to name: (!UNKNOWN) is the form ansible-test accepts for that.
+  - Tradia maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -188,10 +145,11 @@ error_kind:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.ollama_api import (
-    OllamaError,
-    client_from_module,
-    connection_argument_spec,
+from ansible.module_utils.ollama_client import client_from_module, connection_argument_spec
+from ansible.module_utils.ollama_errors import OllamaError
+from ansible.module_utils.ollama_names import (
+    MODEL_NAME_RULE,
+    is_valid_model_name,
     normalize_model_name,
 )
 
@@ -224,6 +182,13 @@ def main() -> None:
         required_models={"type": "list", "elements": "str", "default": []},
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    invalid = [n for n in module.params["required_models"] if not is_valid_model_name(n.strip())]
+    if invalid:
+        module.fail_json(
+            msg=f"invalid model name(s) in required_models: {', '.join(map(repr, invalid))}:"
+            f" {MODEL_NAME_RULE}",
+            error_kind="config",
+        )
     try:
         result = run(module)
     except OllamaError as exc:

@@ -29,6 +29,7 @@ description:
 
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - ollama_connection
 
 attributes:
   check_mode:
@@ -49,6 +50,8 @@ options:
     description:
       - Model name, V(name:tag) with an optional V(namespace/). Without a tag, V(latest) is meant
         (V(smollm2) and V(smollm2:latest) are the same model).
+      - At most 200 ASCII letters, digits, C(.), C(_), C(:), C(/) and C(-), the rule the Tradia
+        app applies too.
     type: str
     required: true
   state:
@@ -105,38 +108,8 @@ options:
       - Seconds to wait between pull attempts.
     type: float
     default: 5
-  url:
-    description:
-      - Base URL of the Ollama API, for example V(https://ai1.example.com:11434) or
-        V(http://127.0.0.1:11434).
-      - Must not contain credentials; put the API key in O(url_password).
-    type: str
-    required: true
-  url_username:
-    description:
-      - User name for HTTP basic authentication.
-    type: str
-    default: api
-  url_password:
-    description:
-      - Password for HTTP basic authentication, that is the API key.
-      - Sent pre-emptively with the first request (the module does not wait for a 401
-        challenge). When omitted, requests are sent without authentication.
-      - Never shown in the output or in failure messages.
-    type: str
-    aliases: [api_key]
-  validate_certs:
-    description:
-      - Verify the server's TLS certificate (and its host name) for V(https) URLs.
-      - Set to V(false) only for throw-away tests; prefer O(ca_path).
-    type: bool
-    default: true
-  ca_path:
-    description:
-      - PEM file with the CA certificate(s) to verify the server certificate against, on the
-        target host. When set, only these CAs are trusted.
-    type: path
   timeout:
+    # Replaces the fragment's timeout: a pull streams for a long time, so a longer default.
     description:
       - Seconds to wait for the connection and for B(each) read from the server, not for the
         whole pull. Ollama streams progress while it downloads, so a stalled transfer is
@@ -145,15 +118,9 @@ options:
     default: 300
 
 notes:
-  - Redirects are not followed, so that the API key is never sent to another address.
-  - Runs on the target host with the Python standard library only (it uses
-    C(ansible.module_utils.urls)). To manage a remote Ollama from the controller, use
-    C(delegate_to=localhost); O(path) is then a controller path.
+  - With C(delegate_to=localhost), O(path) is a controller path.
   - The same C(sha256) blob is shared by all models created from it; deleting a model does not
     delete blobs that another model still uses (Ollama's own behaviour).
-
-requirements:
-  - Python 3 on the target (standard library only).
 
 seealso:
   - module: ollama_info
@@ -165,7 +132,8 @@ seealso:
     link: https://github.com/ollama/ollama/blob/main/docs/api.md
 
 author:
-  - Tradia maintainers
+  # No GitHub handle to name: (!UNKNOWN) is the form ansible-test accepts for that.
+  - Tradia maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -270,13 +238,16 @@ import time
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.ollama_api import (
+from ansible.module_utils.ollama_client import (
     OllamaClient,
-    OllamaError,
-    blob_digest_from_show,
     client_from_module,
     connection_argument_spec,
-    file_sha256,
+)
+from ansible.module_utils.ollama_digests import blob_digest_from_show, file_sha256
+from ansible.module_utils.ollama_errors import OllamaError
+from ansible.module_utils.ollama_names import (
+    MODEL_NAME_RULE,
+    is_valid_model_name,
     normalize_model_name,
 )
 
@@ -478,6 +449,11 @@ def main() -> None:
     )
     if module.params["retries"] < 0 or module.params["delay"] < 0:
         module.fail_json(msg="retries and delay must not be negative", error_kind="config")
+    if not is_valid_model_name(module.params["name"].strip()):
+        module.fail_json(
+            msg=f"invalid model name {module.params['name']!r}: {MODEL_NAME_RULE}",
+            error_kind="config",
+        )
     manager = None
     try:
         manager = ModelManager(module, client_from_module(module))

@@ -13,6 +13,9 @@ from typing import Annotated, Self
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# The model-name rule of the Ansible modules too (model_names.py says how the copies stay one).
+from tradia.core.model_names import normalize_model_name as normalise_model_name
+
 # Placeholders seen in guides and templates: starting with one of them is a deployment mistake.
 _PLACEHOLDER_KEYS = frozenset({"changethis", "changeme", "ma-super-cle-secrete", "secret"})
 
@@ -26,11 +29,6 @@ LANGUAGE_NAMES = {
     "pt": "Portuguese",
     "nl": "Dutch",
 }
-
-
-def normalise_model_name(name: str) -> str:
-    """`llama3.1` and `llama3.1:latest` are one model for Ollama."""
-    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
 
 
 def _env(*names: str) -> AliasChoices:

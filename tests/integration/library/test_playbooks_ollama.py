@@ -218,7 +218,9 @@ def test_interrupted_pull_is_retried(endpoint: Endpoint, run_playbook):
 
 def test_client_digest_mismatch_against_sim(sim: str, tmp_path: Path):
     """The real simulator answers 400 when the bytes do not match the digest in the URL."""
-    from ansible.module_utils.ollama_api import OllamaClient, OllamaError, file_sha256
+    from ansible.module_utils.ollama_client import OllamaClient
+    from ansible.module_utils.ollama_digests import file_sha256
+    from ansible.module_utils.ollama_errors import OllamaError
 
     path = write_gguf(tmp_path / "a.gguf", "digest test")
     client = OllamaClient(sim, timeout=10)

@@ -1,6 +1,6 @@
 """Fixtures for the unit tests of library/ and module_utils/.
 
-The modules import ``ansible.module_utils.ollama_api``; Ansible finds it through
+The modules import ``ansible.module_utils.ollama_*``; Ansible finds them through
 ``module_utils = ./module_utils`` at run time, here we extend the package path the same way.
 """
 

@@ -239,3 +239,13 @@ def test_missing_ca_file_is_named(tls_fake: FakeOllama, tmp_path, ollama_info, r
     run = run_module(ollama_info, args(tls_fake.url, ca_path=str(tmp_path / "nope.pem")))
     assert run["error_kind"] == "config"
     assert "nope.pem" in run["msg"]
+
+
+def test_invalid_required_model_name_fails_before_any_request(
+    fake: FakeOllama, ollama_info, run_module
+):
+    run = run_module(ollama_info, args(fake.url, required_models=["smollm2", "x y", "ok:1"]))
+    assert run.failed
+    assert run["error_kind"] == "config"
+    assert "required_models: 'x y'" in run["msg"]
+    assert fake.requests == []

@@ -370,3 +370,16 @@ def test_create_disk_full(fake, gguf, ollama_model, run_module):
     )
     run = run_module(ollama_model, args(fake.url, name="tiny", source="file", path=str(gguf)))
     assert run["error_kind"] == "disk_full"
+
+
+# ---- names -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["llama3.1:8b; rm -rf /", "modèle", "a" * 201, ""])
+def test_invalid_name_fails_before_any_request(fake: FakeOllama, ollama_model, run_module, name):
+    """The app's model-name rule (module_utils/ollama_names.py) applies to the module too."""
+    run = run_module(ollama_model, args(fake.url, name=name))
+    assert run.failed
+    assert run["error_kind"] == "config"
+    assert f"invalid model name {name!r}" in run["msg"]
+    assert fake.requests == []

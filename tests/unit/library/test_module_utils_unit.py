@@ -1,4 +1,4 @@
-"""module_utils/ollama_api.py: names, digests, classification, no key on redirects, streaming."""
+"""module_utils/ollama_*.py: names, digests, classification, no key on redirects, streaming."""
 
 from __future__ import annotations
 
@@ -6,15 +6,16 @@ import io
 import urllib.error
 
 import pytest
-from ansible.module_utils import ollama_api
-from ansible.module_utils.ollama_api import (
-    OllamaClient,
+from ansible.module_utils import ollama_client
+from ansible.module_utils.ollama_client import OllamaClient
+from ansible.module_utils.ollama_digests import blob_digest_from_show, file_sha256
+from ansible.module_utils.ollama_errors import (
     OllamaError,
-    blob_digest_from_show,
+    classify_exception,
     classify_status,
-    normalize_model_name,
     stream_line_error,
 )
+from ansible.module_utils.ollama_names import is_valid_model_name, normalize_model_name
 from fake_ollama import FakeOllama, Reply
 from module_harness import API_KEY, load_module
 
@@ -31,6 +32,37 @@ from module_harness import API_KEY, load_module
 )
 def test_normalize_model_name(name: str, normalized: str):
     assert normalize_model_name(name) == normalized
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "smollm2",
+        "smollm2:135m",
+        "hf.co/bartowski/Qwen3-8B-GGUF:Q4_K_M",
+        "host:5000/ns/m:q4",
+        "a" * 200,
+    ],
+)
+def test_valid_model_names(name: str):
+    assert is_valid_model_name(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "a" * 201,
+        "smollm2\n",
+        "smol lm2",
+        "smollm2;rm -rf /",
+        "modèle",
+        "x?y",
+        "a\\b",
+    ],
+)
+def test_invalid_model_names(name: str):
+    assert not is_valid_model_name(name)
 
 
 def test_blob_digest_from_show_reads_the_from_line():
@@ -64,10 +96,8 @@ def test_every_message_kind_is_distinct():
     url = "http://h:1/api/tags"
     messages = {
         classify_status(401, b"", url).message,
-        ollama_api.classify_exception(
-            urllib.error.URLError(ConnectionRefusedError()), url, 1
-        ).message,
-        ollama_api.classify_exception(urllib.error.URLError(TimeoutError()), url, 1).message,
+        classify_exception(urllib.error.URLError(ConnectionRefusedError()), url, 1).message,
+        classify_exception(urllib.error.URLError(TimeoutError()), url, 1).message,
         stream_line_error("pull model manifest: file does not exist", "m").message,
         stream_line_error("no space left on device", "m").message,
         stream_line_error("something else", "m").message,
@@ -95,14 +125,14 @@ def test_upload_streams_a_file_object(fake: FakeOllama, tmp_path, monkeypatch):
     path = tmp_path / "m.gguf"
     path.write_bytes(b"GGUF" + b"x" * 5000)
     sent = []
-    real_open = ollama_api.Request.open
+    real_open = ollama_client.Request.open
 
     def spy(self, method, url, data=None, **kwargs):
         sent.append(data)
         return real_open(self, method, url, data=data, **kwargs)
 
-    monkeypatch.setattr(ollama_api.Request, "open", spy)
-    digest = ollama_api.file_sha256(str(path))
+    monkeypatch.setattr(ollama_client.Request, "open", spy)
+    digest = file_sha256(str(path))
     OllamaClient(fake.url).upload_blob(digest, str(path))
     assert isinstance(sent[0], io.BufferedReader)
     assert fake.calls("POST", "/api/blobs/")[0].body_sha256 == digest

@@ -1,236 +1,42 @@
 # Copyright (c) 2026, Tradia
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one HTTP client our Ollama modules share.
+"""The one HTTP client our Ollama modules share, and the connection options they all take.
 
-Runs on the target with the Python standard library and ``ansible.module_utils.urls`` only.
-Everything that can go wrong talking to Ollama (directly or behind Traefik with TLS and basic
-auth) is turned into an :class:`OllamaError` whose ``kind`` names the cause and whose message
-says what to do. The API key never appears in a message: it is sent pre-emptively as basic
-auth, redirects are refused (so it is never resent to another origin) and server text that we
-quote is scrubbed of the key and of its base64 form.
+Runs on the target with the Python standard library and ``ansible.module_utils.urls`` only, against
+Ollama directly or behind Traefik with TLS and basic auth. The API key never appears in a
+message: it is sent pre-emptively as basic auth, redirects are refused (so it is never resent to
+another origin) and server text that we quote is scrubbed of the key and of its base64 form.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import http.client
 import json
 import os
-import re
-import socket
-import ssl
 import time
-import urllib.error
 import urllib.parse
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ansible.module_utils.ollama_digests import is_sha256_hex
+from ansible.module_utils.ollama_errors import (
+    RETRYABLE_KINDS,
+    OllamaError,
+    classify_exception,
+    stream_line_error,
+)
+from ansible.module_utils.ollama_names import normalize_model_name
 from ansible.module_utils.urls import Request
 
 DEFAULT_USERNAME = "api"
-AUTH_FAILED_MSG = "authentication failed: check the API key"
-_CHUNK = 1024 * 1024
-_MAX_ERROR_BODY = 64 * 1024
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_BLOB_REF = re.compile(r"sha256[-:]([0-9a-f]{64})")
-
-# Kinds an interrupted pull may recover from by simply pulling again.
-RETRYABLE_KINDS = frozenset(
-    {
-        "connection_refused",
-        "connection_lost",
-        "timeout",
-        "interrupted",
-        "server_error",
-        "stream_error",
-    }
-)
-
-
-class OllamaError(Exception):
-    """A failure talking to Ollama, classified by ``kind`` (see :func:`classify_exception`)."""
-
-    def __init__(self, kind: str, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.status = status
-
-    def as_result(self) -> dict[str, Any]:
-        """Keys a module adds to ``fail_json``."""
-        result: dict[str, Any] = {"msg": self.message, "error_kind": self.kind}
-        if self.status is not None:
-            result["status"] = self.status
-        return result
-
-
-def normalize_model_name(name: str) -> str:
-    """``x`` and ``x:latest`` are the same model; ``host:5000/ns/x`` has no tag either."""
-    name = name.strip()
-    if ":" not in name.rsplit("/", 1)[-1]:
-        name += ":latest"
-    return name
-
-
-def file_sha256(path: str) -> str:
-    """Hex sha256 of a file, read in chunks (models are gigabytes)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def blob_digest_from_show(show: dict[str, Any]) -> str | None:
-    """The model blob's hex digest from an /api/show answer (its modelfile's FROM line)."""
-    modelfile = show.get("modelfile")
-    if not isinstance(modelfile, str):
-        return None
-    for line in modelfile.splitlines():
-        if line.strip().upper().startswith("FROM "):
-            match = _BLOB_REF.search(line)
-            if match:
-                return match.group(1)
-    return None
-
-
-def _unwrap_reason(exc: BaseException) -> BaseException:
-    """urllib wraps socket errors in URLError(reason=...); look at the cause."""
-    seen = 0
-    while isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError):
-        reason = exc.reason
-        if not isinstance(reason, BaseException) or seen > 3:
-            break
-        exc = reason
-        seen += 1
-    return exc
-
-
-def classify_exception(exc: BaseException, url: str, timeout: float) -> OllamaError:
-    """Map a transport exception to one distinct, actionable error."""
-    if isinstance(exc, OllamaError):
-        return exc
-    if isinstance(exc, urllib.error.HTTPError):
-        return classify_status(exc.code, _read_error_body(exc), url, exc.headers)
-    cause = _unwrap_reason(exc)
-    host = urllib.parse.urlsplit(url).hostname or url
-    if isinstance(cause, ssl.SSLCertVerificationError):
-        return OllamaError(
-            "tls",
-            f"TLS certificate verification failed for {url}: {cause.verify_message or cause}."
-            " Set ca_path to the CA file that signed the server certificate"
-            " (validate_certs: false only for throw-away tests)",
-        )
-    if isinstance(cause, ssl.SSLError):
-        return OllamaError(
-            "tls_handshake",
-            f"TLS handshake with {url} failed: {cause.reason or cause}"
-            " (does this port speak HTTPS? use http:// for a plain HTTP server)",
-        )
-    if isinstance(cause, socket.gaierror):
-        return OllamaError("dns", f"cannot resolve host '{host}' (DNS lookup failed: {cause})")
-    if isinstance(cause, ConnectionRefusedError):
-        return OllamaError(
-            "connection_refused",
-            f"connection refused by {url}: nothing listens there (is Ollama/Traefik running"
-            " and is the port right?)",
-        )
-    if isinstance(cause, (TimeoutError, socket.timeout)) or (
-        isinstance(exc, urllib.error.URLError) and "timed out" in str(exc.reason)
-    ):
-        return OllamaError("timeout", f"timed out after {timeout:g} s waiting for {url}")
-    if isinstance(
-        cause,
-        (
-            http.client.RemoteDisconnected,
-            ConnectionResetError,
-            http.client.IncompleteRead,
-            BrokenPipeError,
-        ),
-    ):
-        return OllamaError(
-            "connection_lost", f"the connection to {url} was closed unexpectedly ({cause!r})"
-        )
-    if isinstance(cause, http.client.BadStatusLine):
-        return OllamaError(
-            "not_ollama", f"{url} did not answer with HTTP (is it an HTTPS port? use https://)"
-        )
-    if isinstance(cause, FileNotFoundError):
-        return OllamaError("config", f"file not found: {cause.filename}")
-    return OllamaError("connection", f"cannot talk to {url}: {cause}")
-
-
-def _read_error_body(exc: urllib.error.HTTPError) -> bytes:
-    try:
-        return exc.read(_MAX_ERROR_BODY) if exc.fp is not None else b""
-    except (OSError, http.client.HTTPException):
-        return b""
-
-
-def _server_message(body: bytes) -> str:
-    """Ollama's ``{"error": ...}`` text, or a short plain-text excerpt."""
-    text = body.decode("utf-8", "replace").strip()
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        parsed = None
-    if isinstance(parsed, dict) and isinstance(parsed.get("error"), str):
-        return parsed["error"]
-    text = " ".join(text.split())
-    return text[:200] + ("..." if len(text) > 200 else "")
-
-
-def classify_status(status: int, body: bytes, url: str, headers: Any = None) -> OllamaError:
-    """Map a non-success HTTP status to an error."""
-    detail = _server_message(body)
-    if status == 401:
-        return OllamaError("auth", f"{AUTH_FAILED_MSG} (HTTP 401 from {url})", status)
-    if 300 <= status < 400:
-        location = headers.get("Location", "?") if headers is not None else "?"
-        return OllamaError(
-            "redirect",
-            f"{url} answered with a redirect (HTTP {status} to {location}); redirects are not"
-            " followed so that the API key is never sent elsewhere: set url to the final address",
-            status,
-        )
-    if status == 403:
-        return OllamaError("forbidden", f"access forbidden (HTTP 403 from {url}): {detail}", status)
-    if "no space left on device" in detail.lower():
-        return disk_full_error(detail, status)
-    message = f"HTTP {status} from {url}: {detail or '(empty body)'}"
-    if status == 404:
-        return OllamaError("not_found", message, status)
-    if status >= 500:
-        return OllamaError("server_error", message, status)
-    return OllamaError("http", message, status)
-
-
-def disk_full_error(detail: str, status: int | None = None) -> OllamaError:
-    return OllamaError(
-        "disk_full",
-        f"the Ollama server ran out of disk space (no space left on device): {detail}."
-        " Free space in the models directory (OLLAMA_MODELS) and run again",
-        status,
-    )
-
-
-def stream_line_error(detail: str, model: str) -> OllamaError:
-    """A ``{"error": ...}`` line in an NDJSON stream (the HTTP status was already 200)."""
-    lowered = detail.lower()
-    if "no space left on device" in lowered:
-        return disk_full_error(detail)
-    if "file does not exist" in lowered or "manifest unknown" in lowered:
-        return OllamaError(
-            "registry_not_found",
-            f"model '{model}' not found in the registry (Ollama said: {detail})."
-            " Check the name and tag",
-        )
-    return OllamaError("stream_error", f"Ollama reported an error for '{model}': {detail}")
 
 
 def connection_argument_spec(timeout: float) -> dict[str, Any]:
-    """The connection options every Ollama module takes (documented in each module)."""
+    """The connection options every Ollama module takes.
+
+    Documented once, in the ``ollama_connection`` doc fragment (plugins/doc_fragments/).
+    """
     return {
         "url": {"type": "str", "required": True},
         "url_username": {"type": "str", "default": DEFAULT_USERNAME},
@@ -495,7 +301,7 @@ class OllamaClient:
 
     def upload_blob(self, digest: str, path: str) -> None:
         """POST the file as a blob, streamed from disk (never read whole into memory)."""
-        if not _HEX64.match(digest):
+        if not is_sha256_hex(digest):
             raise OllamaError("config", f"invalid sha256 digest '{digest}'")
         size = os.path.getsize(path)
         url = f"{self.base_url}/api/blobs/sha256:{digest}"
