@@ -14,6 +14,7 @@ from tradia.api.errors import RequestRejected, check_limit
 from tradia.api.events import DocumentEvent, DoneEvent, Event
 from tradia.api.routes.tasks import check_language, choose_model, stream_doc
 from tradia.api.streaming import NDJSONResponse, ndjson_response
+from tradia.core.model_names import MODEL_NAME_PATTERN
 from tradia.documents.formats import expanded_size
 from tradia.documents.translation_job import DocumentJob
 
@@ -34,7 +35,7 @@ async def translate_documents(
     files: Annotated[list[UploadFile], File()],
     target: Annotated[str, Form()],
     source: Annotated[str, Form()] = "auto",
-    model: Annotated[str | None, Form(pattern=r"^[A-Za-z0-9._:/-]{1,200}$")] = None,
+    model: Annotated[str | None, Form(pattern=MODEL_NAME_PATTERN)] = None,
     as_zip: Annotated[bool, Form()] = False,
 ) -> NDJSONResponse:
     """Events: documents, queued, progress, file_done (with failed segments), download

@@ -22,6 +22,7 @@ from tradia.api.events import (
     TranslationResult,
 )
 from tradia.api.streaming import NDJSON, NDJSONResponse, done_event, ndjson_response, require_text
+from tradia.core.model_names import MODEL_NAME_PATTERN
 from tradia.generation import Generation
 from tradia.glossary import glossary_report
 from tradia.state import AppState
@@ -55,7 +56,7 @@ def stream_doc(events: Any, *statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-ModelName = Annotated[str | None, Field(None, pattern=r"^[A-Za-z0-9._:/-]{1,200}$")]
+ModelName = Annotated[str | None, Field(None, pattern=MODEL_NAME_PATTERN)]
 UiLanguage = Literal["fr", "en"]
 
 
@@ -224,7 +225,7 @@ async def minutes(
     user: UserDep,
     notes: Annotated[str, Form()] = "",
     language: Annotated[UiLanguage, Form()] = "fr",
-    model: Annotated[str | None, Form(pattern=r"^[A-Za-z0-9._:/-]{1,200}$")] = None,
+    model: Annotated[str | None, Form(pattern=MODEL_NAME_PATTERN)] = None,
     photo: Annotated[UploadFile | None, File()] = None,
 ) -> NDJSONResponse:
     chosen = choose_model(state, model)
