@@ -13,7 +13,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
 MOLECULE_SCENARIOS ?= testbed ai_server gpu default
 
-.PHONY: help venv venv-deploy system-deps lint unit containers images molecule test demo demo-down bench clean
+.PHONY: help venv venv-deploy system-deps lint sanity unit containers images molecule test demo demo-down bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -43,11 +43,15 @@ venv-deploy: $(BIN)/.deploy-installed ## .venv with only what deploying needs (r
 system-deps: ## Debian packages the tests need (docker.io, debootstrap, chromium); needs root
 	scripts/system-deps.sh
 
-lint: venv ## ruff, yamllint, ansible-lint (production profile)
+lint: venv ## ruff, yamllint, ansible-lint (production profile), then make sanity
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check . || { echo "run: $(BIN)/ruff format ." >&2; exit 1; }
 	$(BIN)/yamllint -s .
 	$(BIN)/ansible-lint
+	$(MAKE) sanity
+
+sanity: venv-deploy ## ansible-test sanity on library/ and module_utils/, copied into a collection
+	VENV=$(VENV) scripts/sanity.sh
 
 unit: venv ## unit, contract and browser tests (no Docker needed)
 	TRADIA_NO_SKIP=$${CI:+1} TRADIA_REQUIRE_LLAMA=1 $(BIN)/pytest -m "not docker" tests tools/ollama_sim/tests app/tests bench/tests
