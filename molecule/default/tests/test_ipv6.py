@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from conftest import API_KEY, CURL_TIMED_OUT, USER, curl_ai_exit
+from conftest import API_KEY, CURL_TIMED_OUT, USER, curl_ai_exit, curl_burst
 
 CURL_REFUSED = 7
 
@@ -88,16 +88,15 @@ def _curl_app_over_ipv6(host, ca_pem: str, app_ipv6: str, count: int) -> list[st
     """The HTTP statuses of `count` logged-in GET /api/settings sent at once from `host` to the
     app server's IPv6 address (the certificate checked against that address)."""
     host.run_expect([0], "mkdir -p /tmp/tradia && printf '%%s' %s > /tmp/tradia/app-ca.crt", ca_pem)
-    # One curl for all: a config file gives each URL its own output (the bodies are not wanted).
-    url = f"https://[{app_ipv6}]/api/settings"
-    config = "".join(f'url = "{url}"\noutput = "/dev/null"\n' for _ in range(count))
-    host.run_expect([0], "printf '%%s' %s > /tmp/tradia/curl-ipv6.cfg", config)
-    result = host.run(
-        "curl -sg --parallel --parallel-max 20 --max-time 20 --cacert /tmp/tradia/app-ca.crt"
-        " -u %s -w '%%{http_code}\\n' -K /tmp/tradia/curl-ipv6.cfg",
+    return curl_burst(
+        host,
+        f"https://[{app_ipv6}]/api/settings",
+        count,
+        "--cacert",
+        "/tmp/tradia/app-ca.crt",
+        "-u",
         f"{USER[0]}:{USER[1]}",
     )
-    return result.stdout.split()
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import yaml
 
-from conftest import API_KEY, USER, base64_credentials, curl_ai, run_playbook
+from conftest import API_KEY, USER, base64_credentials, curl_ai, curl_burst, run_playbook
 
 KEY_FORMS = (API_KEY, base64_credentials("api", API_KEY))
 AI_CONTAINERS = ("tradia-ollama", "tradia-ai-traefik")
@@ -75,10 +75,16 @@ def test_guessing_the_api_key_is_rate_limited(ai_server, app_server):
     ca_pem = ai_server.file("/etc/tradia/ai/tls/ca.crt").content_string
     # From anywhere but an app server (whose address has a larger bucket of its own, for its
     # users' generations): here a shell on the AI host, through the published port.
-    guesses = ai_server.check_output(
-        "seq 400 | xargs -P 16 -I{} curl -s -o /dev/null -w '%{http_code}\\n' --cacert"
-        " /etc/tradia/ai/tls/ca.crt -u api:wrong-key-{} https://localhost:11434/api/tags"
-    ).split()
+    guesses = curl_burst(
+        ai_server,
+        "https://localhost:11434/api/tags",
+        400,
+        "--cacert",
+        "/etc/tradia/ai/tls/ca.crt",
+        "-u",
+        "api:wrong-key",
+    )
+    assert len(guesses) == 400, guesses[:5]
     assert set(guesses) <= {"401", "429"}, set(guesses)
     assert "429" in guesses, "400 wrong keys in a burst were all answered 401"
     # The app servers keep their own bucket meanwhile: the right key works from there at once.
