@@ -1,5 +1,5 @@
-"""The users files' hashes (filter_plugins/htpasswd.py): kept while they verify, otherwise new
-with a random salt, never derived from the password."""
+"""The users files' hashes (roles/container_stack/filter_plugins/htpasswd.py): kept while they
+verify, otherwise new with a random salt, never derived from the password."""
 
 import hashlib
 import importlib.util
@@ -15,7 +15,7 @@ ROOT = Path(__file__).parents[3]
 
 def _load() -> ModuleType:
     spec = importlib.util.spec_from_file_location(
-        "htpasswd_filters", ROOT / "filter_plugins" / "htpasswd.py"
+        "htpasswd_filters", ROOT / "roles" / "container_stack" / "filter_plugins" / "htpasswd.py"
     )
     assert spec
     assert spec.loader

@@ -62,7 +62,6 @@ def run_role(role: str, variables: dict, tmp_path: Path) -> subprocess.Completed
         "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
         "ANSIBLE_ROLES_PATH": str(ROOT / "roles"),
         "ANSIBLE_LIBRARY": str(ROOT / "library"),
-        "ANSIBLE_FILTER_PLUGINS": str(ROOT / "filter_plugins"),
         "ANSIBLE_MODULE_UTILS": str(ROOT / "module_utils"),
         "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
         "ANSIBLE_NOCOLOR": "1",

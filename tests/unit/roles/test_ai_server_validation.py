@@ -89,7 +89,10 @@ CASES = [
         {},
         "Check the models list",
     ),
-    ("ai_server_ollama_models", [{"name": "x", "source": "ftp"}], {}, "Check the models list"),
+    # argument_specs' options: now the spec refuses what validate.yml did.
+    ("ai_server_ollama_models", [{"name": "x", "source": "ftp"}], {}, SPEC),
+    ("ai_server_ollama_models", [{"source": "pull"}], {}, SPEC),
+    ("ai_server_ollama_models", [{"name": "x", "sorce": "file"}], {}, SPEC),
     (
         "ai_server_ollama_image_archive",
         "/nonexistent/ollama.tar",
@@ -100,7 +103,6 @@ CASES = [
     ("ai_server_allowed_clients", ["10.0.0.300"], {}, "Check the firewall sources"),
     ("ai_server_firewall", "yes please", {}, SPEC),
     ("ai_server_ollama_pull_timeout", "long", {}, SPEC),
-    ("ai_server_api_key_min_length", 8, {}, "Check names, images, paths and URLs"),
     (
         "ai_server_nvidia_repo_url",
         "nvidia.github.io/libnvidia-container",

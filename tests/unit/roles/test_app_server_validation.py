@@ -145,6 +145,7 @@ CASES = [
         "Check the web users",
     ),
     ("app_server_users", ["alice:secret"], {}, SPEC),
+    ("app_server_users", [{"name": "alice", "pasword": "long-enough-pw"}], {}, SPEC),
     ("app_server_users_bcrypt_cost", 20, {}, "Check the bcrypt cost"),
     ("app_server_user_header", "X Forwarded User", {}, "Check the user names"),
     ("app_server_rate_limit_average", 0, {}, "Check the rate limit and HSTS"),
@@ -154,7 +155,11 @@ CASES = [
         {"app_server_rate_limit_average": 20},
         "Check the rate limit and HSTS",
     ),
-    ("app_server_metrics_allowed", ["monitoring.example.org"], {}, "Check the list values"),
+    ("app_server_metrics_allowed", ["monitoring.example.org"], {}, "Check the address lists"),
+    ("app_server_metrics_allowed", ["10.0.0.300/32"], {}, "Check the address lists"),
+    # The key both roles share: 32 characters or more (the AI server's rule; 16 passed here).
+    ("app_server_api_key", "k" * 20, {}, "Check the API key"),
+    ("app_server_users_bcrypt_cost", 13, {}, "Check the bcrypt cost"),
     ("app_server_verify", "sometimes", {}, SPEC),
     # The example vault's placeholders (inventory/example/group_vars/all/vault.yml.example).
     ("app_server_api_key", "CHANGE-ME-openssl-rand-hex-32", {}, "Check the API key"),

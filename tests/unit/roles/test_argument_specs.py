@@ -11,6 +11,10 @@ ROLES = sorted(p for p in (Path(__file__).parents[3] / "roles").iterdir() if p.i
 
 
 def _load(path: Path) -> dict:
+    """The YAML file's mapping; {} for a file a role does not need (an internal role has no
+    defaults of its own: its entry points take everything from the role that includes them)."""
+    if not path.exists():
+        return {}
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 

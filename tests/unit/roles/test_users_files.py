@@ -71,7 +71,6 @@ def _render(tmp_path: Path, variables: dict) -> tuple[dict[str, str], dict[str, 
         **os.environ,
         "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
         "ANSIBLE_ROLES_PATH": str(ROOT / "roles"),
-        "ANSIBLE_FILTER_PLUGINS": str(ROOT / "filter_plugins"),
         "ANSIBLE_NOCOLOR": "1",
     }
     command = [

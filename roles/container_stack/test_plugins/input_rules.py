@@ -1,0 +1,65 @@
+"""The input rules ai_server and app_server share, as Jinja tests (`x is ipv4_cidr`): one
+definition of each, instead of a regex copied into both roles' validate.yml. (Name patterns that
+validate.yml applies in loops are regexes in this role's vars/main.yml.)"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+# The shared secret between the app servers and the AI servers (openssl rand -hex 32 gives 64).
+API_KEY_MIN_LENGTH = 32
+# Traefik checks the bcrypt hash on every request: above 12 each one costs a CPU-second or more.
+BCRYPT_COST_RANGE = range(4, 13)
+
+
+def _network(value: Any, version: int | None) -> bool:
+    """An address or CIDR of that IP version (any with None); host bits may be set."""
+    if not isinstance(value, str) or not value or value != value.strip():
+        return False
+    try:
+        network = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return False
+    return version is None or network.version == version
+
+
+def ip_cidr(value: Any) -> bool:
+    return _network(value, None)
+
+
+def ipv4_cidr(value: Any) -> bool:
+    return _network(value, 4)
+
+
+def ipv6_cidr(value: Any) -> bool:
+    return _network(value, 6)
+
+
+def api_key(value: Any) -> bool:
+    """A real secret: one line, long enough, not the example vault's placeholder."""
+    return (
+        isinstance(value, str)
+        and len(value) >= API_KEY_MIN_LENGTH
+        and "\n" not in value
+        and value == value.strip()
+        and "change-me" not in value.lower()
+    )
+
+
+def bcrypt_cost(value: Any) -> bool:
+    try:
+        return not isinstance(value, bool) and int(value) in BCRYPT_COST_RANGE
+    except (TypeError, ValueError):
+        return False
+
+
+class TestModule:
+    def tests(self) -> dict[str, Any]:
+        return {
+            "ip_cidr": ip_cidr,
+            "ipv4_cidr": ipv4_cidr,
+            "ipv6_cidr": ipv6_cidr,
+            "api_key": api_key,
+            "bcrypt_cost": bcrypt_cost,
+        }

@@ -1,0 +1,58 @@
+"""The input rules both roles share (roles/container_stack/test_plugins/input_rules.py): one
+definition each, so the AI server and the app server cannot disagree on an address or a key."""
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).parents[3]
+
+
+def _load() -> ModuleType:
+    path = ROOT / "roles" / "container_stack" / "test_plugins" / "input_rules.py"
+    spec = importlib.util.spec_from_file_location("input_rules", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+TESTS = _load().TestModule().tests()
+
+
+@pytest.mark.parametrize(
+    ("rule", "value", "expected"),
+    [
+        ("ipv4_cidr", "10.0.0.5", True),
+        ("ipv4_cidr", "10.0.0.0/8", True),
+        ("ipv4_cidr", "10.0.0.300", False),  # the loose regex of one role let this through
+        ("ipv4_cidr", "10.0.0.0/33", False),
+        ("ipv4_cidr", "fd00::1", False),
+        ("ipv4_cidr", " 10.0.0.5", False),
+        ("ipv6_cidr", "fd00:7ad1:443::/64", True),
+        ("ipv6_cidr", "2001:db8::1", True),
+        ("ipv6_cidr", "fd00::1::2", False),  # two "::": the old regex accepted it
+        ("ipv6_cidr", "10.0.0.0/8", False),
+        ("ip_cidr", "10.0.0.5/32", True),
+        ("ip_cidr", "2001:db8::/32", True),
+        ("ip_cidr", "monitoring.example.org", False),
+        ("ip_cidr", 10, False),
+        ("api_key", "a" * 32, True),
+        ("api_key", "a" * 31, False),
+        ("api_key", "a" * 40 + "\n", False),
+        ("api_key", "CHANGE-ME-openssl-rand-hex-32-xxxxxxxx", False),
+        ("api_key", "change-me-openssl-rand-hex-32-xxxxxxxx", False),
+        ("api_key", ["a" * 40], False),
+        ("bcrypt_cost", 4, True),
+        ("bcrypt_cost", "12", True),
+        ("bcrypt_cost", 13, False),
+        ("bcrypt_cost", 3, False),
+        ("bcrypt_cost", "many", False),
+        ("bcrypt_cost", True, False),
+    ],
+)
+def test_rule(rule, value, expected):
+    assert TESTS[rule](value) is expected
