@@ -32,7 +32,7 @@ $(BIN)/.installed: $(BIN)/.deploy-installed requirements-test.txt requirements-s
 	test -x $(VENV)/sslyze/bin/python || $(BIN)/python -m venv $(VENV)/sslyze
 	$(VENV)/sslyze/bin/pip install --quiet -r requirements-sslyze.txt
 	PYTHON=$(BIN)/python $(BIN)/pip install --quiet "$$(PYTHON=$(BIN)/python scripts/build-llama-wheel.sh)"
-	$(BIN)/pip install --quiet -e 'tools/ollama_sim[llama]'
+	$(BIN)/pip install --quiet -e 'tools/ollama_sim[llama,testing]'
 	$(BIN)/pip install --quiet -e 'app[test]'
 	touch $@
 
