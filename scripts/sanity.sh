@@ -28,7 +28,8 @@ collection="$work/ansible_collections/tradia/ollama"
 mkdir -p "$collection"/plugins/{modules,module_utils,doc_fragments} "$collection/meta"
 
 cp "$repo"/library/*.py "$collection/plugins/modules/"
-cp "$repo"/module_utils/*.py "$collection/plugins/module_utils/"
+# -L: module_utils/ollama_names.py links to the app's model_names.py (one definition).
+cp -L "$repo"/module_utils/*.py "$collection/plugins/module_utils/"
 if compgen -G "$repo/plugins/doc_fragments/*.py" >/dev/null; then
     cp "$repo"/plugins/doc_fragments/*.py "$collection/plugins/doc_fragments/"
 fi

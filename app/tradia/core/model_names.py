@@ -1,12 +1,11 @@
 # Copyright (c) 2026, Tradia
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What a model name is, for the Ansible modules and for the Tradia app alike.
+"""What a model name is, for the Tradia app and the Ansible modules alike.
 
-This file exists twice, byte for byte: module_utils/ollama_names.py (the source, shipped to
-the targets by Ansible) and app/tradia/core/model_names.py (the app's image is built from app/
-alone, so it cannot import module_utils). tests/unit/library/test_model_names_shared.py fails
-when the two differ: edit module_utils/ollama_names.py, then copy it over the app's file.
-Standard library only, on purpose.
+The one definition: module_utils/ollama_names.py is a symbolic link to this file (the app's
+image is built from app/ alone, Ansible ships module_utils to the targets; both read the file
+the link points to). So it must stay importable outside the app package: standard library
+only, on purpose.
 """
 
 from __future__ import annotations

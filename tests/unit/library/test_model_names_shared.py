@@ -1,7 +1,7 @@
 """One model-name rule for the Ansible modules and the Tradia app.
 
-The app's image is built from app/ alone, so the app holds a byte-for-byte copy of
-module_utils/ollama_names.py (app/tradia/core/model_names.py); these tests keep the two one.
+module_utils/ollama_names.py is a symbolic link to app/tradia/core/model_names.py (the app's
+image is built from app/ alone); these tests keep it one file and the app on its rule.
 """
 
 from __future__ import annotations
@@ -18,11 +18,9 @@ SOURCE = REPO / "module_utils" / "ollama_names.py"
 APP_COPY = REPO / "app" / "tradia" / "core" / "model_names.py"
 
 
-def test_the_app_copy_is_the_modules_file():
-    assert APP_COPY.read_bytes() == SOURCE.read_bytes(), (
-        f"{APP_COPY.relative_to(REPO)} differs from {SOURCE.relative_to(REPO)}:"
-        f" edit the latter, then cp {SOURCE.relative_to(REPO)} {APP_COPY.relative_to(REPO)}"
-    )
+def test_the_modules_rule_is_the_apps_file():
+    assert SOURCE.is_symlink(), f"{SOURCE.relative_to(REPO)} must link to {APP_COPY.name}"
+    assert SOURCE.resolve() == APP_COPY.resolve()
     assert model_names.MODEL_NAME_PATTERN == ollama_names.MODEL_NAME_PATTERN
 
 
