@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # Make sure ansible finds our roles, modules and module_utils wherever it is started from.
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-MOLECULE_SCENARIOS ?= testbed ai_server gpu default
+MOLECULE_SCENARIOS ?= ai_server gpu_and_docker_ce default
 
 .PHONY: help venv venv-deploy system-deps lint sanity unit containers images molecule test demo demo-down bench clean
 

@@ -1,34 +1,30 @@
 """Shared helpers: reach any molecule host by name, and run commands that must succeed."""
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 import testinfra
+from lab import CURL_CERT_REFUSED, CURL_TIMED_OUT, curl_status, host, inventory_vars  # noqa: F401
 
-API_KEY = "molecule-test-key-0123456789abcdef0123456789"
+# From molecule.yml's inventory: the tests hold no copy of the key.
+API_KEY: str = inventory_vars()["tradia_api_key"]
 CA = "/etc/tradia/ai/tls/ca.crt"
-
-
-def _host(name: str) -> testinfra.host.Host:
-    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
-    return testinfra.get_host(f"ansible://{name}?ansible_inventory={inventory}")
 
 
 @pytest.fixture(scope="session")
 def ai_server() -> testinfra.host.Host:
-    return _host("ai-server")
+    return host("ai-server")
 
 
 @pytest.fixture(scope="session")
 def app_client() -> testinfra.host.Host:
-    return _host("app-client")
+    return host("app-client")
 
 
 @pytest.fixture(scope="session")
 def outsider() -> testinfra.host.Host:
-    return _host("outsider")
+    return host("outsider")
 
 
 @pytest.fixture(scope="session")
@@ -36,23 +32,11 @@ def ca_pem(ai_server: testinfra.host.Host) -> str:
     return ai_server.file(CA).content_string
 
 
-# curl's exit codes that tell why no HTTP status came back ("000" alone cannot tell them apart).
-CURL_TIMED_OUT = 28  # e.g. a firewall DROP: the connection never opens
-CURL_CERT_REFUSED = 60  # the server's certificate does not verify against the CAs curl trusts
-
-
 def curl_exit(
-    host: testinfra.host.Host, path: str, *args: str, ca_pem: str | None = None
+    on: testinfra.host.Host, path: str, *args: str, ca_pem: str | None = None
 ) -> tuple[int, str]:
-    """(curl's exit code, HTTP status) of a request to the AI endpoint from `host`."""
-    cacert = ""
-    if ca_pem is not None:
-        host.run_expect([0], "mkdir -p /tmp/tradia && printf '%%s' %s > /tmp/tradia/ca.crt", ca_pem)
-        cacert = "--cacert /tmp/tradia/ca.crt"
-    quoted = " ".join(f"'{a}'" for a in args)
-    cmd = f"curl -s -o /dev/null -w '%{{http_code}}' --max-time 10 {cacert} {quoted} https://ai-server:11434{path}"
-    result = host.run(cmd)
-    return result.rc, result.stdout.strip()
+    """(curl's exit code, HTTP status) of a request to the AI endpoint from `on`."""
+    return curl_status(on, f"https://ai-server:11434{path}", *args, ca_pem=ca_pem)
 
 
 def curl(host: testinfra.host.Host, path: str, *args: str, ca_pem: str | None = None) -> str:

@@ -12,33 +12,41 @@ from pathlib import Path
 import httpx
 import pytest
 import testinfra
+from lab import (  # noqa: F401 (re-exported to the tests)
+    CURL_CERT_REFUSED,
+    CURL_REFUSED,
+    CURL_TIMED_OUT,
+    curl_burst,
+    curl_status,
+    host,
+    inventory_vars,
+)
 
-API_KEY = "molecule-test-key-0123456789abcdef0123456789"
-USER = ("alice", "molecule-alice-password")
-MODEL = "smollm2:135m"
+# From molecule.yml's inventory: the tests hold no copy of a secret.
+API_KEY: str = inventory_vars()["tradia_api_key"]
+USER: tuple[str, str] = (
+    inventory_vars("app_servers")["app_server_users"][0]["name"],
+    inventory_vars("app_servers")["app_server_users"][0]["password"],
+)
+MODEL: str = inventory_vars("app_servers")["app_server_ollama_model"]
 ARTIFACTS = Path(
     os.environ.get("TRADIA_TEST_ARTIFACTS", Path(__file__).parents[3] / "artifacts" / "molecule")
 )
 
 
-def _host(name: str) -> testinfra.host.Host:
-    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
-    return testinfra.get_host(f"ansible://{name}?ansible_inventory={inventory}")
-
-
 @pytest.fixture(scope="session")
 def ai_server() -> testinfra.host.Host:
-    return _host("ai-server")
+    return host("ai-server")
 
 
 @pytest.fixture(scope="session")
 def app_server() -> testinfra.host.Host:
-    return _host("app-server")
+    return host("app-server")
 
 
 @pytest.fixture(scope="session")
 def outsider() -> testinfra.host.Host:
-    return _host("outsider")
+    return host("outsider")
 
 
 @pytest.fixture(scope="session")
@@ -78,43 +86,14 @@ def client(app_url: str, tls_context: ssl.SSLContext) -> httpx.Client:
         yield c
 
 
-# curl's exit codes that tell why no HTTP status came back ("000" alone cannot tell them apart).
-CURL_TIMED_OUT = 28  # e.g. a firewall DROP: the connection never opens
-CURL_CERT_REFUSED = 60  # the server's certificate does not verify against the CA given
+def curl_ai_exit(on: testinfra.host.Host, ca_pem: str, *args: str) -> tuple[int, str]:
+    """(curl's exit code, HTTP status) of GET /api/tags on the AI server from `on`."""
+    return curl_status(on, "https://ai-server:11434/api/tags", *args, ca_pem=ca_pem)
 
 
-def curl_ai_exit(host: testinfra.host.Host, ca_pem: str, *args: str) -> tuple[int, str]:
-    """(curl's exit code, HTTP status) of GET /api/tags on the AI server from `host`."""
-    host.run_expect([0], "mkdir -p /tmp/tradia && printf '%%s' %s > /tmp/tradia/ca.crt", ca_pem)
-    quoted = " ".join(f"'{a}'" for a in args)
-    cmd = (
-        "curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert /tmp/tradia/ca.crt"
-        f" {quoted} https://ai-server:11434/api/tags"
-    )
-    result = host.run(cmd)
-    return result.rc, result.stdout.strip()
-
-
-def curl_burst(host: testinfra.host.Host, url: str, count: int, *args: str) -> list[str]:
-    """The HTTP statuses of `count` GETs of `url` sent at once from `host` by one curl (HTTP/2,
-    20 in flight): fast enough for any rate limit, whatever the CPU, unlike a process or a TLS
-    handshake per request."""
-    # A config file gives each URL its own output (the bodies are not wanted).
-    config = "".join(f'url = "{url}"\noutput = "/dev/null"\n' for _ in range(count))
-    host.run_expect([0], "mkdir -p /tmp/tradia && printf '%%s' %s > /tmp/tradia/burst.cfg", config)
-    result = host.run(
-        "curl -sg --parallel --parallel-max 20 --max-time 60 -w %s"
-        + " %s" * len(args)
-        + " -K /tmp/tradia/burst.cfg",
-        "%{http_code}\\n",
-        *args,
-    )
-    return result.stdout.split()
-
-
-def curl_ai(host: testinfra.host.Host, ca_pem: str, *args: str) -> str:
-    """HTTP status of GET /api/tags on the AI server from `host` (000 = no connection)."""
-    return curl_ai_exit(host, ca_pem, *args)[1]
+def curl_ai(on: testinfra.host.Host, ca_pem: str, *args: str) -> str:
+    """HTTP status of GET /api/tags on the AI server from `on` (000 = no connection)."""
+    return curl_ai_exit(on, ca_pem, *args)[1]
 
 
 def base64_credentials(user: str, password: str) -> str:

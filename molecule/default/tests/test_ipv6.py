@@ -11,9 +11,7 @@ import json
 
 import pytest
 
-from conftest import API_KEY, CURL_TIMED_OUT, USER, curl_ai_exit, curl_burst
-
-CURL_REFUSED = 7
+from conftest import API_KEY, CURL_REFUSED, CURL_TIMED_OUT, USER, curl_ai_exit, curl_burst
 
 PORT = 11434
 

@@ -39,7 +39,7 @@ build_package() {
     echo "Section: utils"
     echo "Priority: optional"
     echo "Description: $summary (test shim)"
-    echo " Built by molecule/gpu for hosts without a GPU; not NVIDIA's software."
+    echo " Built by molecule/gpu_and_docker_ce for hosts without a GPU; not NVIDIA's software."
   } >"$root/DEBIAN/control"
   dpkg-deb --root-owner-group --build "$root" "$repo/${name}_${version}_${arch}.deb" >/dev/null
 }

@@ -24,7 +24,7 @@ codename=$VERSION_CODENAME
 arch=$(dpkg --print-architecture)
 pool="dists/$codename/pool/stable/$arch"
 maintainer="Tradia molecule <gpu-repo@molecule.invalid>"
-note=" Built by molecule/gpu from Debian's docker.io to prove the docker_engine role's
+note=" Built by molecule/gpu_and_docker_ce from Debian's docker.io to prove the docker_engine role's
  docker_ce path offline; not Docker's build."
 work=$(mktemp -d)
 export GNUPGHOME="$work/gnupg"

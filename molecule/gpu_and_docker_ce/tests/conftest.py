@@ -2,11 +2,11 @@
 read apt sources and `apt-cache policy`."""
 
 import json
-import os
 import re
 
 import pytest
 import testinfra
+from lab import host
 
 REPO_URL = "http://gpu-repo:8080/stable/deb/$(ARCH)"
 SOURCE = "/etc/apt/sources.list.d/nvidia-container-toolkit.sources"
@@ -23,19 +23,14 @@ DOCKER_SOURCE = "/etc/apt/sources.list.d/docker.sources"
 DOCKER_LEGACY_SOURCE = "/etc/apt/sources.list.d/docker.list"
 
 
-def _host(name: str) -> testinfra.host.Host:
-    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
-    return testinfra.get_host(f"ansible://{name}?ansible_inventory={inventory}")
-
-
 @pytest.fixture(scope="session")
 def ai_server() -> testinfra.host.Host:
-    return _host("gpu-ai-server")
+    return host("gpu-ai-server")
 
 
 @pytest.fixture(scope="session")
 def repo() -> testinfra.host.Host:
-    return _host("gpu-repo")
+    return host("gpu-repo")
 
 
 def check_json(host: testinfra.host.Host, command: str, *args: str):
