@@ -8,7 +8,9 @@ TOKENS_LOSS = 0.02
 SHARE_OF_CAPACITY = 0.95
 SECOND_RUN_S = 60
 SCALE_OUT = {2: 1.9, 3: 2.8}
-LLAMA_TOKENS_PER_S = 50.0
+# The real model through the whole chain keeps this share of its tokens/s straight from the
+# simulator, measured in the same run (a ratio: the machine's speed cancels out).
+LLAMA_KEPT = 0.98
 
 
 @dataclass(frozen=True)
@@ -101,15 +103,21 @@ def scaleout(result: dict[str, Any]) -> list[Goal]:
 
 
 def llama(result: dict[str, Any]) -> list[Goal]:
+    direct = _row(result["rows"], mode="direct")
     chain = _row(result["rows"], mode="chain")
-    if not chain or chain["stream_tokens_per_s_p50"] is None:
+    if not direct or not chain or not direct["stream_tokens_per_s_p50"]:
         return []
-    rate = chain["stream_tokens_per_s_p50"]
+    if chain["stream_tokens_per_s_p50"] is None:
+        kept = 0.0
+    else:
+        kept = chain["stream_tokens_per_s_p50"] / direct["stream_tokens_per_s_p50"]
     return [
         Goal(
-            f"real model through the whole chain: > {LLAMA_TOKENS_PER_S:.0f} tokens/s",
-            f"{rate:.1f} tokens/s",
-            rate > LLAMA_TOKENS_PER_S,
+            f"real model through the whole chain: >= {LLAMA_KEPT:.2f}x its tokens/s straight"
+            " from the simulator",
+            f"{kept:.3f}x ({chain['stream_tokens_per_s_p50'] or 0:.1f} vs"
+            f" {direct['stream_tokens_per_s_p50']:.1f} tokens/s)",
+            kept >= LLAMA_KEPT,
         )
     ]
 

@@ -132,6 +132,25 @@ def test_deploy_goals():
     assert [g.met for g in goals.deploy(slow)] == [False, True]
 
 
+def test_the_real_model_goal_is_a_ratio_to_the_simulator_in_the_same_run():
+    def result(direct: float, chain: float | None) -> dict:
+        return {
+            "rows": [
+                {"mode": "direct", "stream_tokens_per_s_p50": direct},
+                {"mode": "chain", "stream_tokens_per_s_p50": chain},
+            ]
+        }
+
+    # A slow machine: 60 tokens/s through the chain passed the old absolute 50, yet the chain
+    # lost 40% of what the simulator gives alone.
+    assert [(g.measured, g.met) for g in goals.llama(result(100.0, 60.0))] == [
+        ("0.600x (60.0 vs 100.0 tokens/s)", False)
+    ]
+    # A fast one: 40 tokens/s failed the old goal, yet the chain keeps 99% of the direct rate.
+    assert [g.met for g in goals.llama(result(40.4, 40.0))] == [True]
+    assert [g.met for g in goals.llama(result(40.0, None))] == [False]
+
+
 def test_results_md_has_the_goals_the_tables_and_the_notes():
     text = report.render({"relay": RELAY, "scaleout": SCALEOUT}, "## Notes\n\nWhy.")
     assert (
