@@ -20,6 +20,10 @@ POLLERS = 20
 CACHE_S = 2.0
 # The AI server takes this long to list its models: pollers pile up while it answers.
 UPSTREAM_DELAY_S = 0.5
+# While all pollers start at once, it answers this slowly, so that every one of them is sure to
+# arrive while the first call is in flight: starting 20 threads and their connections can take
+# longer than UPSTREAM_DELAY_S on a loaded machine, and a late poller rightly starts a new call.
+BURST_DELAY_S = 5.0
 
 
 class _CountingRelay(http.server.BaseHTTPRequestHandler):
@@ -29,6 +33,7 @@ class _CountingRelay(http.server.BaseHTTPRequestHandler):
     counts: Counter[str]
     # When set, /api/tags answers this status instead of the simulator's list (a broken server).
     tags_status: int | None = None
+    tags_delay: float = UPSTREAM_DELAY_S
     lock = threading.Lock()
     protocol_version = "HTTP/1.1"
 
@@ -38,7 +43,7 @@ class _CountingRelay(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         if self.path == "/api/tags":
-            time.sleep(UPSTREAM_DELAY_S)
+            time.sleep(self.tags_delay)
             if self.tags_status is not None:
                 self.send_response(self.tags_status)
                 self.send_header("Content-Length", "0")
@@ -85,10 +90,12 @@ def test_concurrent_pollers_share_one_upstream_call(
     counts = handler.counts
     with running_app(upstream, TRADIA_UPSTREAM_CACHE_SECONDS=CACHE_S) as url:
         # All pollers at once on a cold cache, each polling once: one call answers them all.
+        handler.tags_delay = BURST_DELAY_S
         with ThreadPoolExecutor(POLLERS) as pool:
             first = list(pool.map(lambda _: _poll(url, 0), range(POLLERS)))
         assert [s for statuses in first for s in statuses] == [200] * POLLERS
         assert counts["/api/tags"] == 1, counts
+        handler.tags_delay = UPSTREAM_DELAY_S
         # Then every poller loops as fast as it can for a few cache periods.
         counts.clear()
         started = time.monotonic()
@@ -109,11 +116,13 @@ def test_a_failed_check_is_shared_by_concurrent_pollers_then_retried(
     counts = handler.counts
     with running_app(upstream, TRADIA_UPSTREAM_CACHE_SECONDS=CACHE_S) as url:
         handler.tags_status = 500
+        handler.tags_delay = BURST_DELAY_S
         with ThreadPoolExecutor(POLLERS) as pool:
             down = list(pool.map(lambda _: httpx.get(f"{url}/readyz", timeout=30), range(POLLERS)))
         assert {r.status_code for r in down} == {503}
         assert counts["/api/tags"] == 1, counts
         handler.tags_status = None
+        handler.tags_delay = UPSTREAM_DELAY_S
         # A failure is not kept: the next poll asks again and sees the server back at once.
         assert httpx.get(f"{url}/readyz", timeout=30).status_code == 200
         assert counts["/api/tags"] == 2, counts
