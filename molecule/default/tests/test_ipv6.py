@@ -106,7 +106,7 @@ def test_a_user_over_ipv6_is_served_and_seen_with_their_own_address(
     outsider, app_server, app_ca_pem
 ):
     app_ipv6, outsider_ipv6 = _ipv6(app_server), _ipv6(outsider)
-    since = app_server.check_output("date -u +%%Y-%%m-%%dT%%H:%%M:%%S")
+    since = app_server.check_output("date -u +%s", "%Y-%m-%dT%H:%M:%S")
     assert _curl_app_over_ipv6(outsider, app_ca_pem, app_ipv6, 1) == ["200"]
     log = app_server.check_output("docker logs --since %s tradia-app-traefik 2>&1", since)
     clients = {
