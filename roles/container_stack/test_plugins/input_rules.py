@@ -4,13 +4,30 @@ validate.yml applies in loops are regexes in this role's vars/main.yml.)"""
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
+from pathlib import Path
 from typing import Any
 
 # The shared secret between the app servers and the AI servers (openssl rand -hex 32 gives 64).
 API_KEY_MIN_LENGTH = 32
 # Traefik checks the bcrypt hash on every request: above 12 each one costs a CPU-second or more.
 BCRYPT_COST_RANGE = range(4, 13)
+
+
+def _load_model_names():
+    """The model-name rule of the app and the modules (files/model_names.py links to the app's
+    file), loaded by path: a role's plugins are not on Python's path."""
+    path = Path(__file__).resolve().parents[1] / "files" / "model_names.py"
+    spec = importlib.util.spec_from_file_location("tradia_model_names", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_MODEL_NAMES = _load_model_names()
 
 
 def _network(value: Any, version: int | None) -> bool:
@@ -47,6 +64,11 @@ def api_key(value: Any) -> bool:
     )
 
 
+def ollama_model_name(value: Any) -> bool:
+    """The rule the app and the Ansible modules apply (app/tradia/core/model_names.py)."""
+    return isinstance(value, str) and _MODEL_NAMES.is_valid_model_name(value)
+
+
 def bcrypt_cost(value: Any) -> bool:
     try:
         return not isinstance(value, bool) and int(value) in BCRYPT_COST_RANGE
@@ -62,4 +84,5 @@ class TestModule:
             "ipv6_cidr": ipv6_cidr,
             "api_key": api_key,
             "bcrypt_cost": bcrypt_cost,
+            "ollama_model_name": ollama_model_name,
         }

@@ -48,7 +48,7 @@ CASES = [
         "Check the image source",
     ),
     ("app_server_container_name", "tradia/app", {}, "Check names, images, paths and URLs"),
-    ("app_server_ollama_model", "llama 3.1", {}, "Check names, images, paths and URLs"),
+    ("app_server_ollama_model", "llama 3.1", {}, "Check the offered models"),
     ("app_server_concurrency", -1, {}, "Check the rate limit and HSTS"),
     ("app_server_concurrency", "many", {}, SPEC),
     ("app_server_models", ["llama 3.1"], {}, "Check the offered models"),

@@ -52,6 +52,11 @@ TESTS = _load().TestModule().tests()
         ("bcrypt_cost", 3, False),
         ("bcrypt_cost", "many", False),
         ("bcrypt_cost", True, False),
+        ("ollama_model_name", "llama3.1:8b", True),
+        ("ollama_model_name", "registry.example.org:5000/team/model:q4", True),
+        ("ollama_model_name", "llama 3.1", False),
+        ("ollama_model_name", "smollm2\n", False),
+        ("ollama_model_name", "", False),
     ],
 )
 def test_rule(rule, value, expected):

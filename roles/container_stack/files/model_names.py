@@ -1,0 +1,1 @@
+../../../app/tradia/core/model_names.py
