@@ -2,29 +2,15 @@
 build_sources.py): a second clone of the same commit, whose files all have new mtimes, must not
 rebuild or report a change."""
 
-import importlib.util
 import os
 import shutil
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from ansible.errors import AnsibleFilterError
+from role_plugin_loader import load_plugin
 
-ROOT = Path(__file__).parents[3]
-
-
-def _load() -> ModuleType:
-    path = ROOT / "roles" / "app_server" / "filter_plugins" / "build_sources.py"
-    spec = importlib.util.spec_from_file_location("build_sources", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-sources_digest = _load().sources_digest
+sources_digest = load_plugin("app_server", "filter", "build_sources").sources_digest
 
 
 def _tree(root: Path) -> list[dict]:

@@ -2,29 +2,13 @@
 verify, otherwise new with a random salt, never derived from the password."""
 
 import hashlib
-import importlib.util
-from pathlib import Path
-from types import ModuleType
 
 import bcrypt
 import pytest
 from ansible.errors import AnsibleFilterError
+from role_plugin_loader import load_plugin
 
-ROOT = Path(__file__).parents[3]
-
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "htpasswd_filters", ROOT / "roles" / "container_stack" / "filter_plugins" / "htpasswd.py"
-    )
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-htpasswd = _load()
+htpasswd = load_plugin("container_stack", "filter", "htpasswd")
 PASSWORD = "correct-horse-battery"
 
 

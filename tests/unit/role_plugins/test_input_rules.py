@@ -1,26 +1,10 @@
 """The input rules both roles share (roles/container_stack/test_plugins/input_rules.py): one
 definition each, so the AI server and the app server cannot disagree on an address or a key."""
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
 import pytest
+from role_plugin_loader import load_plugin
 
-ROOT = Path(__file__).parents[3]
-
-
-def _load() -> ModuleType:
-    path = ROOT / "roles" / "container_stack" / "test_plugins" / "input_rules.py"
-    spec = importlib.util.spec_from_file_location("input_rules", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-TESTS = _load().TestModule().tests()
+TESTS = load_plugin("container_stack", "test", "input_rules").TestModule().tests()
 
 
 @pytest.mark.parametrize(
