@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import ipaddress
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 # The shared secret between the app servers and the AI servers (openssl rand -hex 32 gives 64).
@@ -15,7 +16,7 @@ API_KEY_MIN_LENGTH = 32
 BCRYPT_COST_RANGE = range(4, 13)
 
 
-def _load_model_names():
+def _load_model_names() -> ModuleType:
     """The model-name rule of the app and the modules (files/model_names.py links to the app's
     file), loaded by path: a role's plugins are not on Python's path."""
     path = Path(__file__).resolve().parents[1] / "files" / "model_names.py"
