@@ -151,7 +151,6 @@ def _localise(r: Rendered) -> None:
         {
             "/etc/traefik/users": str(ai_dir / "users"),
             f"http://{_OLLAMA_CONTAINER}:{_OLLAMA_PORT}": f"http://127.0.0.1:{p.sim}",
-            **tls,
         },
     )
     _static(
@@ -165,7 +164,9 @@ def _localise(r: Rendered) -> None:
         {
             "/etc/traefik/users": str(app_dir / "users"),
             f"http://{_APP_CONTAINER}:8000": f"http://127.0.0.1:{p.app}",
-            **tls,
         },
     )
     _rewrite(app_dir / "dynamic" / "ai.yml", {"/etc/traefik-ai-ca/ca.crt": str(r.pki.ca_cert)})
+    # Both Traefiks' TLS profile and certificate (container_stack's traefik_tls).
+    for traefik in (ai_dir, app_dir):
+        _rewrite(traefik / "dynamic" / "tls.yml", tls)
