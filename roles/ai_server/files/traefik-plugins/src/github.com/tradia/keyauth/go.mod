@@ -1,0 +1,3 @@
+module github.com/tradia/keyauth
+
+go 1.19
