@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from ollama_sim.responses import DropFilter
-from ollama_sim.routes import admin, generation, meta, models, transfer
+from ollama_sim.routes import admin, generation, meta, models, openai_compat, transfer
 from ollama_sim.settings import Settings
 from ollama_sim.simulator import Simulator
 
@@ -34,7 +34,14 @@ def build_app(settings: Settings) -> Starlette:
         yield
 
     return Starlette(
-        routes=[*meta.ROUTES, *models.ROUTES, *transfer.ROUTES, *generation.ROUTES, *admin.ROUTES],
+        routes=[
+            *meta.ROUTES,
+            *models.ROUTES,
+            *transfer.ROUTES,
+            *generation.ROUTES,
+            *openai_compat.ROUTES,
+            *admin.ROUTES,
+        ],
         lifespan=lifespan,
         exception_handlers={404: _not_found, 405: _method_not_allowed},
     )

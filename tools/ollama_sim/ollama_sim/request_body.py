@@ -31,7 +31,7 @@ def _decoder_message(error: json.JSONDecodeError, text: str) -> str:
     return f"invalid character {text[error.pos]!r} looking for beginning of value"
 
 
-async def read_json(request: Request, go_type: str) -> dict[str, Any]:
+async def read_json(request: Request, go_type: str, package: str = "api") -> dict[str, Any]:
     raw = await request.body()
     text = raw.decode("utf-8", errors="replace")
     if not text.strip():
@@ -42,7 +42,8 @@ async def read_json(request: Request, go_type: str) -> dict[str, Any]:
         raise ApiError(400, _decoder_message(error, text)) from None
     if not isinstance(data, dict):
         raise ApiError(
-            400, f"json: cannot unmarshal {_json_kind(data)} into Go value of type api.{go_type}"
+            400,
+            f"json: cannot unmarshal {_json_kind(data)} into Go value of type {package}.{go_type}",
         )
     return data
 

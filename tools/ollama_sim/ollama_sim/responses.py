@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.responses import Response
@@ -54,17 +55,41 @@ def last_chunk(chunks: list[Chunk]) -> Chunk:
     return chunks[-1]
 
 
+def _error_body(_status: int, message: str) -> bytes:
+    return encode({"error": message})
+
+
+def _error_line(message: str) -> bytes:
+    return encode({"error": message})
+
+
+@dataclass(frozen=True)
+class Wire:
+    """How a job's objects and errors are written: Ollama's NDJSON, or the /v1 routes' SSE."""
+
+    media_type: str = NDJSON
+    line: Callable[[Chunk], bytes] = encode
+    error_body: Callable[[int, str], bytes] = _error_body  # an error before any line
+    error_line: Callable[[str], bytes] = _error_line  # an error after a line (status 200)
+    trailer: bytes = b""  # after the last line of a job that finished
+
+
+NDJSON_WIRE = Wire()
+
+
 class JobResponse(Response):
     def __init__(
         self,
         job: AsyncIterator[Chunk],
         stream: bool,
         fold: Folder = last_chunk,
+        wire: Wire = NDJSON_WIRE,
     ) -> None:
         super().__init__(status_code=200)
         self.job = job
         self.stream = stream
         self.fold = fold
+        self.wire = wire
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         work = asyncio.create_task(self._run(send))
@@ -90,31 +115,30 @@ class JobResponse(Response):
             await self._whole(send)
 
     async def _stream(self, send: Send) -> None:
+        wire = self.wire
         started = False
         try:
             async for chunk in self.job:
                 if not started:
-                    await _start(send, 200, NDJSON)
+                    await _start(send, 200, wire.media_type)
                     started = True
-                await send({"type": "http.response.body", "body": encode(chunk), "more_body": True})
+                await send(
+                    {"type": "http.response.body", "body": wire.line(chunk), "more_body": True}
+                )
         except DropConnection:
             if not started:
-                await _start(send, 200, NDJSON)
+                await _start(send, 200, wire.media_type)
             raise
         except ApiError as error:
             if not started:
-                await _send_whole(send, error.status, encode({"error": error.message}))
+                await _send_whole(send, error.status, wire.error_body(error.status, error.message))
                 return
-            await send(
-                {
-                    "type": "http.response.body",
-                    "body": encode({"error": error.message}),
-                    "more_body": True,
-                }
-            )
+            body = wire.error_line(error.message)
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+            return
         if not started:
-            await _start(send, 200, NDJSON)
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+            await _start(send, 200, wire.media_type)
+        await send({"type": "http.response.body", "body": wire.trailer, "more_body": False})
 
     async def _whole(self, send: Send) -> None:
         chunks: list[Chunk] = []
@@ -122,7 +146,7 @@ class JobResponse(Response):
             async for chunk in self.job:
                 chunks.append(chunk)
         except ApiError as error:
-            await _send_whole(send, error.status, encode({"error": error.message}))
+            await _send_whole(send, error.status, self.wire.error_body(error.status, error.message))
             return
         except DropConnection:
             # Promise a longer body than is sent, then cut: the client sees a broken response.

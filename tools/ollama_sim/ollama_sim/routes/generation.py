@@ -129,7 +129,7 @@ def _format(data: dict[str, Any]) -> str | dict[str, Any] | None:
     raise ApiError(400, 'invalid format: expected "json" or a valid JSON schema')
 
 
-def _check_call(
+def check_call(
     sim: Simulator, data: dict[str, Any], endpoint: str, go_type: str, messages: list[Message]
 ) -> Call:
     given, name = model_name(data, go_type)
@@ -224,7 +224,7 @@ async def _apply_fault(fault: Fault | None, index: int) -> None:
         raise DropConnection
 
 
-async def _generate(
+async def run_generation(
     sim: Simulator, call: Call, fault: Fault | None, started_ns: int
 ) -> AsyncIterator[Chunk]:
     if fault is not None and fault.kind == "error_500":
@@ -264,7 +264,7 @@ def _piece_chunk(call: Call, piece: Piece) -> Chunk:
     return _chunk(call, piece.text)
 
 
-async def _load(sim: Simulator, call: Call) -> AsyncIterator[Chunk]:
+async def run_load(sim: Simulator, call: Call) -> AsyncIterator[Chunk]:
     if call.keep_alive_ns == 0:
         sim.scheduler.unload(call.facts.model.name.display)
         yield _load_reply(call, "unload")
@@ -279,7 +279,7 @@ async def _load(sim: Simulator, call: Call) -> AsyncIterator[Chunk]:
     yield _load_reply(call, "load")
 
 
-def _fold(chunks: list[Chunk]) -> Chunk:
+def fold_chunks(chunks: list[Chunk]) -> Chunk:
     """stream:false: one object with the whole text and the final chunk's fields."""
     final = dict(chunks[-1])
     if "message" in final:
@@ -310,13 +310,15 @@ async def _respond(request: Request, endpoint: str, go_type: str) -> Response:
             images = _images(data.get("images"), go_type)
             if prompt or images:
                 messages.append(Message("user", prompt, images))
-        call = _check_call(sim, data, endpoint, go_type, messages)
+        call = check_call(sim, data, endpoint, go_type, messages)
     except ApiError as error:
         return error_response(error.status, error.message)
     if call.load_only:
-        return JobResponse(_load(sim, call), stream=False)
+        return JobResponse(run_load(sim, call), stream=False)
     fault = sim.faults.take(endpoint)
-    return JobResponse(_generate(sim, call, fault, started_ns), stream=call.stream, fold=_fold)
+    return JobResponse(
+        run_generation(sim, call, fault, started_ns), stream=call.stream, fold=fold_chunks
+    )
 
 
 async def chat(request: Request) -> Response:
