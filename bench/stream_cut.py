@@ -1,25 +1,82 @@
-"""Reproduce the stream cuts of bench/NOTES.md: HTTP/1.1-over-TLS streams through the app
-server's Traefik, with the CPU contended, some end right after the first event.
+"""Count streams cut on the hops Tradia controls, with the CPU contended (bench/NOTES.md).
 
-    python -m bench.stream_cut [--requests 30] [--busy 3] [--http2]
+    python -m bench.stream_cut [--hop app|ai] [--requests N] [--busy 3] [--http2]
 
-Renders the roles' Traefik files, starts the local stack (bench.stack), keeps `--busy` CPU
-loops running, sends sequential translations with one client and prints each cut. With
-`--http2` (what browsers speak) none is expected.
+A cut is a stream that ends without its final event: the app's `done`/`error` event, or
+Ollama's `done` chunk / `{"error": ..}` line. Every complete stream ends with one, so a cut is
+always detectable.
+
+`--hop app` (default, 30 requests): sequential translations through the app server's Traefik
+(TLS + login), as a user sends them; HTTP/1.1 unless `--http2` (what browsers speak).
+
+`--hop ai` (default, 200 requests): the app -> AI hop alone. The app's own upstream client
+(`build_http_client`, the app's settings and its /api/chat body) sends `--parallel` streams at a
+time to the app server's Traefik `ai` entrypoint, which forwards them to the AI server's Traefik,
+then to the simulator: the exact chain of a generation, without the user's hop.
+
+Renders the roles' Traefik files, starts the local stack (bench.stack) and keeps `--busy` CPU
+loops running while the streams run; prints each cut, then the tally.
 """
 
 import argparse
 import asyncio
+import json
 import multiprocessing
 import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
+import httpx
+from tradia.core.config import Settings
+from tradia.upstream.ollama_client import build_http_client
+
 from bench.measure import client, tradia_task
-from bench.render import render
+from bench.render import API_KEY, MODEL, render
 from bench.stack import LocalStack, SimConfig
-from bench.workload import translation
+from bench.workload import ollama_body, translation
 
 TEXT_CHARS = 400
+# Tokens per stream on the AI hop: cuts come right after the first chunk (bench/NOTES.md),
+# so long answers would only make the run longer.
+AI_HOP_TOKENS = 48
+
+
+class End(Enum):
+    DONE = "done"
+    ERROR = "error"
+    CUT = "cut"
+
+
+def ollama_end(lines: Iterable[str]) -> End:
+    """How an Ollama /api/chat stream ended, from its NDJSON lines: only its last line counts
+    (a torn line, the connection closed mid-chunk, is no ending)."""
+    last = [line for line in lines if line.strip()][-1:]
+    try:
+        chunk = json.loads(last[0]) if last else {}
+    except ValueError:
+        return End.CUT
+    if not isinstance(chunk, dict):
+        return End.CUT
+    if "error" in chunk:
+        return End.ERROR
+    return End.DONE if chunk.get("done") is True else End.CUT
+
+
+@dataclass
+class Tally:
+    total: int = 0
+    cut: int = 0
+    errors: int = 0
+
+    def add(self, end: End) -> None:
+        self.total += 1
+        self.cut += end is End.CUT
+        self.errors += end is End.ERROR
+
+    def __str__(self) -> str:
+        return f"{self.cut} of {self.total} streams cut ({self.errors} ended with an error event)"
 
 
 def _spin() -> None:
@@ -27,41 +84,106 @@ def _spin() -> None:
         pass
 
 
-async def _translations(stack: LocalStack, requests: int, http2: bool) -> int:
-    cuts = 0
+async def _app_hop(stack: LocalStack, requests: int, http2: bool) -> Tally:
+    tally = Tally()
     http = client(stack.app_url, ca=stack.ca, auth=stack.app_auth, timeout=60, browser=http2)
     try:
         for number in range(requests):
             sample = await tradia_task(http, translation(TEXT_CHARS, seed=number))
-            if sample.ok:
-                print(number, "done", flush=True)
-            else:
-                cuts += 1
+            # tradia_task is ok only with a `done` event and no `error` event before it.
+            tally.add(End.DONE if sample.ok else End.CUT)
+            if not sample.ok:
                 print(number, f"CUT after {sample.duration:.2f} s: {sample.error}", flush=True)
     finally:
         await http.aclose()
-    return cuts
+    return tally
+
+
+async def _ai_stream(http: httpx.AsyncClient, number: int) -> End:
+    body = ollama_body(translation(TEXT_CHARS, seed=number), MODEL)
+    body["options"]["num_predict"] = AI_HOP_TOKENS
+    lines: list[str] = []
+    try:
+        async with http.stream("POST", "/api/chat", json=body) as response:
+            if response.status_code != 200:
+                await response.aread()
+                print(number, f"HTTP {response.status_code}: {response.text[:200]}", flush=True)
+                return End.ERROR
+            async for line in response.aiter_lines():
+                lines.append(line)
+    except httpx.HTTPError as exc:
+        lines.append("")
+        print(number, f"transport error {type(exc).__name__}: {exc}", flush=True)
+    end = ollama_end(lines)
+    if end is End.CUT:
+        print(number, f"CUT after {len(lines)} lines", flush=True)
+    return end
+
+
+async def _ai_hop(stack: LocalStack, requests: int, parallel: int) -> Tally:
+    r = stack.rendered
+    settings = Settings(  # type: ignore[call-arg]
+        ollama_base_url=f"http://127.0.0.1:{r.ports.app_ai}",
+        ollama_api_key=API_KEY,
+        ollama_model=MODEL,
+        concurrency=parallel,
+    )
+    tally = Tally()
+    numbers = iter(range(requests))
+    http = build_http_client(settings)  # the app's one client per process
+
+    async def worker() -> None:
+        for number in numbers:
+            tally.add(await _ai_stream(http, number))
+
+    try:
+        await asyncio.gather(*(worker() for _ in range(parallel)))
+    finally:
+        await http.aclose()
+    return tally
+
+
+def _ai_protocols(access_log: Path) -> dict[str, int]:
+    """Requests per protocol in the AI server's Traefik access log (the TLS hop's protocol)."""
+    counts: dict[str, int] = {}
+    for line in access_log.read_text().splitlines():
+        entry = json.loads(line)
+        if entry.get("RequestPath") == "/api/chat":
+            protocol = str(entry.get("RequestProtocol"))
+            counts[protocol] = counts.get(protocol, 0) + 1
+    return counts
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--hop", choices=("app", "ai"), default="app")
+    parser.add_argument("--requests", type=int, help="streams (default: 30 app, 200 ai)")
     parser.add_argument("--busy", type=int, default=3, help="CPU loops competing with the stack")
-    parser.add_argument("--http2", action="store_true", help="speak HTTP/2, as browsers do")
+    parser.add_argument("--http2", action="store_true", help="app hop: speak HTTP/2 (browsers)")
+    parser.add_argument("--parallel", type=int, default=2, help="ai hop: streams at a time")
     args = parser.parse_args()
+    requests = args.requests or (30 if args.hop == "app" else 200)
     loops = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(args.busy)]
     with tempfile.TemporaryDirectory(prefix="stream-cut-") as scratch:
         rendered = render(Path(scratch), login=True)
-        with LocalStack(rendered, SimConfig(profile="rtx4090", num_parallel=1), 1) as stack:
+        sim = SimConfig(profile="rtx4090", num_parallel=max(1, args.parallel))
+        with LocalStack(rendered, sim, max(1, args.parallel)) as stack:
             for loop in loops:
                 loop.start()
             try:
-                cuts = asyncio.run(_translations(stack, args.requests, args.http2))
+                if args.hop == "app":
+                    tally = asyncio.run(_app_hop(stack, requests, args.http2))
+                else:
+                    tally = asyncio.run(_ai_hop(stack, requests, args.parallel))
             finally:
                 for loop in loops:
                     loop.terminate()
-    protocol = "HTTP/2" if args.http2 else "HTTP/1.1"
-    print(f"{protocol}, {args.busy} busy loops: {cuts} of {args.requests} streams cut")
+        if args.hop == "app":
+            hop = "user -> app, " + ("HTTP/2" if args.http2 else "HTTP/1.1") + " over TLS"
+        else:
+            protocols = _ai_protocols(Path(scratch) / "ai-access.log")
+            hop = f"app -> AI, AI Traefik saw {protocols}"
+    print(f"{hop}, {args.busy} busy loops: {tally}")
 
 
 if __name__ == "__main__":

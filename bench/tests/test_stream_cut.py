@@ -1,0 +1,32 @@
+import json
+
+from bench.stream_cut import End, Tally, ollama_end
+
+
+def _line(**chunk: object) -> str:
+    return json.dumps(chunk)
+
+
+def test_a_stream_ending_with_its_done_chunk_is_done():
+    lines = [_line(message={"content": "Bon"}, done=False), "", _line(done=True, eval_count=1)]
+    assert ollama_end(lines) is End.DONE
+
+
+def test_an_error_line_is_an_error_not_a_cut():
+    lines = [_line(message={"content": "Bon"}, done=False), _line(error="model crashed")]
+    assert ollama_end(lines) is End.ERROR
+
+
+def test_a_stream_without_done_or_error_is_cut():
+    assert ollama_end([_line(message={"content": "Bon"}, done=False)]) is End.CUT
+    assert ollama_end([]) is End.CUT
+    # A torn last line (the connection closed mid-chunk) is no ending either.
+    assert ollama_end([_line(message={"content": "x"}, done=False), '{"done": tr']) is End.CUT
+
+
+def test_tally_counts_cuts_apart_from_errors():
+    tally = Tally()
+    for end in (End.DONE, End.CUT, End.ERROR, End.DONE, End.CUT):
+        tally.add(end)
+    assert (tally.total, tally.cut, tally.errors) == (5, 2, 1)
+    assert str(tally) == "2 of 5 streams cut (1 ended with an error event)"
