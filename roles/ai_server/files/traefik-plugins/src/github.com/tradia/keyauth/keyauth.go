@@ -107,6 +107,9 @@ func (a *KeyAuth) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 		writeError(rw, http.StatusForbidden, "this client may not use "+req.URL.Path)
 		return
 	}
+	// The routers and the access log trust this header: whatever the caller sent goes, on a
+	// refused request too (the access log would show a forged name).
+	req.Header.Del(a.clientHeader)
 	client, ok := a.authenticate(req.Header.Get("Authorization"))
 	if !ok {
 		rw.Header()["Www-Authenticate"] = a.challenge
@@ -114,7 +117,6 @@ func (a *KeyAuth) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 		return
 	}
 	req.Header.Del("Authorization")
-	// Set replaces whatever the caller sent: the routers trust this header.
 	req.Header.Set(a.clientHeader, client)
 	a.next.ServeHTTP(rw, req)
 }
