@@ -1,6 +1,6 @@
 """Count streams cut on the hops Tradia controls, with the CPU contended (bench/NOTES.md).
 
-    python -m bench.stream_cut [--hop app|ai] [--requests N] [--busy 3] [--http2]
+    python -m bench.stream_cut [--hop app|ai] [--requests N] [--busy 3] [--http2] [--ai-http1]
 
 A cut is a stream that ends without its final event: the app's `done`/`error` event, or
 Ollama's `done` chunk / `{"error": ..}` line. Every complete stream ends with one, so a cut is
@@ -12,7 +12,9 @@ always detectable.
 `--hop ai` (default, 200 requests): the app -> AI hop alone. The app's own upstream client
 (`build_http_client`, the app's settings and its /api/chat body) sends `--parallel` streams at a
 time to the app server's Traefik `ai` entrypoint, which forwards them to the AI server's Traefik,
-then to the simulator: the exact chain of a generation, without the user's hop.
+then to the simulator: the exact chain of a generation, without the user's hop. Traefik's
+transport negotiates HTTP/2 with the AI server's Traefik (ALPN); `--ai-http1` sets the
+serversTransport's `disableHTTP2` to see what HTTP/1.1 over TLS does on that hop.
 
 Renders the roles' Traefik files, starts the local stack (bench.stack) and keeps `--busy` CPU
 loops running while the streams run; prints each cut, then the tally.
@@ -27,8 +29,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 import httpx
+import yaml
 from tradia.core.config import Settings
 from tradia.upstream.ollama_client import build_http_client
 
@@ -154,6 +158,13 @@ def _ai_protocols(access_log: Path) -> dict[str, int]:
     return counts
 
 
+def _disable_http2(ai_dynamic: Path) -> None:
+    """The app Traefik's serversTransport to the AI servers speaking HTTP/1.1 over TLS."""
+    config: dict[str, Any] = yaml.safe_load(ai_dynamic.read_text())
+    config["http"]["serversTransports"]["ai-servers"]["disableHTTP2"] = True
+    ai_dynamic.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--hop", choices=("app", "ai"), default="app")
@@ -161,11 +172,16 @@ def main() -> None:
     parser.add_argument("--busy", type=int, default=3, help="CPU loops competing with the stack")
     parser.add_argument("--http2", action="store_true", help="app hop: speak HTTP/2 (browsers)")
     parser.add_argument("--parallel", type=int, default=2, help="ai hop: streams at a time")
+    parser.add_argument(
+        "--ai-http1", action="store_true", help="ai hop: Traefik -> Traefik on HTTP/1.1 (TLS)"
+    )
     args = parser.parse_args()
     requests = args.requests or (30 if args.hop == "app" else 200)
     loops = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(args.busy)]
     with tempfile.TemporaryDirectory(prefix="stream-cut-") as scratch:
         rendered = render(Path(scratch), login=True)
+        if args.ai_http1:
+            _disable_http2(rendered.directory / "app" / "traefik" / "dynamic" / "ai.yml")
         sim = SimConfig(profile="rtx4090", num_parallel=max(1, args.parallel))
         with LocalStack(rendered, sim, max(1, args.parallel)) as stack:
             for loop in loops:
