@@ -246,7 +246,12 @@ class Seen:
 
     method: str
     path: str
-    headers: dict[str, str]
+    # Every value of every header, by lower-case name: a duplicate must not hide.
+    headers: dict[str, list[str]]
+
+    @property
+    def clients(self) -> list[str]:
+        return self.headers.get(CLIENT_HEADER.lower(), [])
 
 
 class Backend:
@@ -269,7 +274,10 @@ class Backend:
                 return
 
             def _record(self) -> None:
-                backend.seen.append(Seen(self.command, self.path, dict(self.headers.items())))
+                headers: dict[str, list[str]] = {}
+                for name, value in self.headers.items():
+                    headers.setdefault(name.lower(), []).append(value)
+                backend.seen.append(Seen(self.command, self.path, headers))
                 length = int(self.headers.get("Content-Length") or 0)
                 self.rfile.read(length)
 
