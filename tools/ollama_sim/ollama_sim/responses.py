@@ -3,7 +3,8 @@
 A job is an async iterator of JSON objects. Streamed, each becomes one NDJSON line and the
 status is only decided by what happens before the first line: an ApiError raised before it is
 a plain error response with its status, one raised after it becomes a last `{"error": ..}` line
-with status 200. Not streamed, the objects are folded into one JSON body.
+with status 200. Not streamed, the objects are folded into one JSON body. A `Wire` says how
+lines and errors are written: NDJSON for /api, SSE and OpenAI's error object for /v1.
 A job runs beside a watcher of the client connection: when the client goes away (queued or
 generating), the job is cancelled at once, which frees its slot.
 """
