@@ -96,6 +96,34 @@ def curl_ai(on: testinfra.host.Host, ca_pem: str, *args: str) -> str:
     return curl_ai_exit(on, ca_pem, *args)[1]
 
 
+# The AI host's own client (the role's model management and checks): its key is generated on
+# the host, readable by root only.
+LOCAL_CLIENT_KEY = "/etc/tradia/ai/local-client.key"
+AI_CA = "/etc/tradia/ai/tls/ca.crt"
+
+
+def curl_ai_locally(ai_server: testinfra.host.Host, path: str, *args: str) -> tuple[int, str]:
+    """(curl's exit code, HTTP status) of `path` on 11434 from the AI host itself with the
+    `local` client's key. The shell reads the key into a header file: it is in no command line
+    (the process list, the journal's record of the test's commands)."""
+    header = "/tmp/tradia/local-auth"
+    result = ai_server.run(
+        "umask 077 && mkdir -p /tmp/tradia"
+        " && printf 'Authorization: Bearer %%s\\n' \"$(cat %s)\" > %s"
+        " && curl -s -o /dev/null -w '%%{http_code}' --max-time 60 --cacert %s -H @%s"
+        + " %s" * len(args)
+        + " https://localhost:11434%s; status=$?; rm -f %s; exit $status",
+        LOCAL_CLIENT_KEY,
+        header,
+        AI_CA,
+        header,
+        *args,
+        path,
+        header,
+    )
+    return result.rc, result.stdout.strip()
+
+
 def base64_credentials(user: str, password: str) -> str:
     """The Authorization header's form of a login: a leak of it is a leak of the key."""
     return base64.b64encode(f"{user}:{password}".encode()).decode()
@@ -140,22 +168,22 @@ def run_playbook(playbook: str, *args: str, timeout: int = 900) -> subprocess.Co
     )
 
 
-def set_ai_fault(app_server: testinfra.host.Host, ca_pem: str, fault: str) -> None:
-    """A simulator fault on the AI server, set from the app server through Traefik."""
-    curl_ai(app_server, ca_pem)  # writes the CA file on the app server
-    app_server.run_expect(
-        [0],
-        "curl -sf --cacert /tmp/tradia/ca.crt -u api:%s -H 'Content-Type: application/json'"
-        " -d %s https://ai-server:11434/_sim/fault",
-        API_KEY,
-        fault,
-    )
+# The simulator's admin routes (/_sim/...) are no Ollama API: the AI server's gateway refuses
+# them to every client. The tests call them inside Ollama's container, on its own loopback.
+SIM_ADMIN = (
+    "import os, sys, urllib.request;"
+    " port = os.environ['OLLAMA_HOST'].rsplit(':', 1)[1];"
+    " urllib.request.urlopen(urllib.request.Request("
+    "f'http://127.0.0.1:{port}/_sim/fault', method=sys.argv[1], data=sys.argv[2].encode() or None,"
+    " headers={'Content-Type': 'application/json'}), timeout=10)"
+)
 
 
-def clear_ai_fault(app_server: testinfra.host.Host) -> None:
-    """No fault left behind for the next test (the CA file is on the app server already)."""
-    app_server.run_expect(
-        [0],
-        "curl -sf -X DELETE --cacert /tmp/tradia/ca.crt -u api:%s https://ai-server:11434/_sim/fault",
-        API_KEY,
-    )
+def set_ai_fault(ai_server: testinfra.host.Host, fault: str) -> None:
+    """A simulator fault on the AI server (a JSON object: kind, after, delay, count)."""
+    ai_server.run_expect([0], "docker exec tradia-ollama python3 -c %s POST %s", SIM_ADMIN, fault)
+
+
+def clear_ai_fault(ai_server: testinfra.host.Host) -> None:
+    """No fault left behind for the next test."""
+    ai_server.run_expect([0], "docker exec tradia-ollama python3 -c %s DELETE ''", SIM_ADMIN)

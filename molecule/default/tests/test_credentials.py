@@ -1,5 +1,6 @@
 """The converged lab's credentials: hashes with random salts, secret files readable by a group
-of their own, Ollama without capabilities.
+of their own, Ollama without capabilities. (The AI server keeps its clients' keys as SHA-256
+digests, no password hash: tests/test_gateway.py.)
 
 That a rerun keeps every hash is molecule's idempotence step (a new hash is a changed task);
 that a changed password changes the hash is tests/unit/roles/test_users_files.py."""
@@ -10,21 +11,24 @@ import json
 import bcrypt
 import pytest
 
-from conftest import API_KEY, USER
+from conftest import USER
 
 # What the roles used to derive each salt from: the password and the user name alone.
 OLD_DERIVATIONS = {
-    "ai_server": (f"{API_KEY}:api:tradia", "api", API_KEY),
     "app_server": (f"{USER[1]}:{USER[0]}:tradia-app", USER[0], USER[1]),
 }
 USERS_FILES = {
-    "ai_server": "/etc/tradia/ai/traefik/users",
     "app_server": "/etc/tradia/app/traefik/users",
 }
 # (container, the group that alone reads its secret files, files of that group)
 READERS = {
     "ai_server": [
-        ("tradia-ai-traefik", "tradia-ai-traefik", ["traefik/users", "tls/server.key"]),
+        # The routes file holds the clients' key digests.
+        (
+            "tradia-ai-traefik",
+            "tradia-ai-traefik",
+            ["traefik/dynamic/ollama.yml", "tls/server.key"],
+        ),
     ],
     "app_server": [
         ("tradia-app-traefik", "tradia-app-traefik", ["traefik/users", "tls/server.key"]),
@@ -34,7 +38,7 @@ READERS = {
 CONFIG_DIRS = {"ai_server": "/etc/tradia/ai", "app_server": "/etc/tradia/app"}
 
 
-@pytest.mark.parametrize("host_fixture", ["ai_server", "app_server"])
+@pytest.mark.parametrize("host_fixture", ["app_server"])
 def test_users_file_salts_come_from_no_password(request, host_fixture):
     host = request.getfixturevalue(host_fixture)
     derivation, name, password = OLD_DERIVATIONS[host_fixture]

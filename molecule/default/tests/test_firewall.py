@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from conftest import API_KEY, curl_ai
+from conftest import API_KEY, curl_ai, curl_ai_locally
 
 NETWORK = "tradia_ai"
 REFUSED = 7  # curl: connection refused (the firewall's TCP reset)
@@ -47,14 +47,10 @@ def test_a_shell_on_the_ai_host_cannot_reach_ollama(ai_server, app_server, ollam
             f"{user} on the AI host reached Ollama at {address}:{port} without a key: curl exit"
             f" {direct.rc}, HTTP {direct.stdout}"
         )
-    # Traefik is still the way in: from the app server, and from the host (the role's models).
+    # Traefik is still the way in: from the app server, and from the host with its own client
+    # (the role's models; the app servers' key is not valid from there).
     assert curl_ai(app_server, ca_pem, "-u", f"api:{API_KEY}") == "200"
-    local = ai_server.run(
-        "curl -s -o /dev/null -w '%%{http_code}' --max-time 10 --cacert"
-        " /etc/tradia/ai/tls/ca.crt -u api:%s https://localhost:11434/api/tags",
-        API_KEY,
-    )
-    assert local.stdout == "200", local
+    assert curl_ai_locally(ai_server, "/api/tags") == (0, "200")
 
 
 def test_a_restarted_ollama_is_still_out_of_reach(ai_server, app_server, ca_pem):

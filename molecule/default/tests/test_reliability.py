@@ -117,11 +117,11 @@ class Stream(threading.Thread):
         return self.events[-1] if self.events else (0.0, {})
 
 
-def _slow_streams(app_server, ca_pem: str, client: httpx.Client, count: int) -> list[Stream]:
+def _slow_streams(ai_server, client: httpx.Client, count: int) -> list[Stream]:
     # One token a second for every generation until the fault is cleared (or Ollama restarts):
     # the streams are still running when the fault strikes.
     fault = {"kind": "slow_tokens", "after": 2, "delay": 1}
-    set_ai_fault(app_server, ca_pem, json.dumps(fault))
+    set_ai_fault(ai_server, json.dumps(fault))
     streams = [Stream(client) for _ in range(count)]
     for stream in streams:
         stream.start()
@@ -129,8 +129,8 @@ def _slow_streams(app_server, ca_pem: str, client: httpx.Client, count: int) -> 
     return streams
 
 
-def test_ollama_killed_mid_stream_errors_fast_and_comes_back(ai_server, app_server, ca_pem, client):
-    (stream,) = _slow_streams(app_server, ca_pem, client, 1)
+def test_ollama_killed_mid_stream_errors_fast_and_comes_back(ai_server, client):
+    (stream,) = _slow_streams(ai_server, client, 1)
     pid = ai_server.check_output("docker inspect -f '{{.State.Pid}}' tradia-ollama")
     # Killed like a crash (not `docker kill`, which Docker counts as a wanted stop). The clock
     # starts once the command has returned: Ollama is dead by then, and the time docker exec
@@ -202,11 +202,9 @@ def test_ai_server_down_is_reported_by_readyz(ai_server, app_server, client):
     assert _translates(client)
 
 
-def test_traefik_restarted_under_load_fails_cleanly_then_serves(
-    ai_server, app_server, ca_pem, client
-):
+def test_traefik_restarted_under_load_fails_cleanly_then_serves(ai_server, client):
     # As many streams as the app sends at once to one AI server (2 x its AI servers).
-    streams = _slow_streams(app_server, ca_pem, client, 2)
+    streams = _slow_streams(ai_server, client, 2)
     try:
         assert all(stream.is_alive() for stream in streams)
         ai_server.run_expect([0], "docker restart -t 2 tradia-ai-traefik")
@@ -219,7 +217,7 @@ def test_traefik_restarted_under_load_fails_cleanly_then_serves(
             assert event["message"], event
     finally:
         wait_until(lambda: healthy(ai_server, "tradia-ai-traefik"), "Traefik healthy again")
-        clear_ai_fault(app_server)
+        clear_ai_fault(ai_server)
     wait_until(lambda: _ready(client), "the app ready again")
     assert _translates(client)
 

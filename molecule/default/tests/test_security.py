@@ -132,8 +132,9 @@ def test_traefik_access_logs_hold_no_credentials(ai_server):
 @pytest.mark.parametrize(
     ("host_fixture", "config_dir", "known_secrets", "known_key_files"),
     [
-        # The AI server keeps only the key's bcrypt hash (traefik/users), never the key.
-        ("ai_server", "/etc/tradia/ai", {"tls/server.key", "traefik/users"}, set()),
+        # The AI server keeps only its clients' key digests (in Traefik's routes), never a key;
+        # the key it holds is its own `local` client's.
+        ("ai_server", "/etc/tradia/ai", {"tls/server.key", "local-client.key"}, set()),
         (
             "app_server",
             "/etc/tradia/app",
