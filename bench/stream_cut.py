@@ -1,6 +1,7 @@
 """Count streams cut on the hops Tradia controls, with the CPU contended (bench/NOTES.md).
 
     python -m bench.stream_cut [--hop app|ai] [--requests N] [--busy 3] [--http2] [--ai-http1]
+                               [--body-write with-headers|after-headers]
 
 A cut is a stream that ends without its final event: the app's `done`/`error` event, or
 Ollama's `done` chunk / `{"error": ..}` line. Every complete stream ends with one, so a cut is
@@ -8,6 +9,9 @@ always detectable.
 
 `--hop app` (default, 30 requests): sequential translations through the app server's Traefik
 (TLS + login), as a user sends them; HTTP/1.1 unless `--http2` (what browsers speak).
+`--body-write` sends them with a raw HTTP/1.1 client (h11) that writes the JSON body in the
+same TLS write as the headers, or in a second write after them as httpx does: the switch of
+the cause found in bench/NOTES.md.
 
 `--hop ai` (default, 200 requests): the app -> AI hop alone. The app's own upstream client
 (`build_http_client`, the app's settings and its /api/chat body) sends `--parallel` streams at a
@@ -22,8 +26,10 @@ loops running while the streams run; prints each cut, then the tally.
 
 import argparse
 import asyncio
+import base64
 import json
 import multiprocessing
+import ssl
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,9 +37,12 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+import h11
 import httpx
 import yaml
+from tradia.api.events import DoneEvent, ErrorEvent
 from tradia.core.config import Settings
+from tradia.stream_client import StreamEventError, parse_event
 from tradia.upstream.ollama_client import build_http_client
 
 from bench.measure import client, tradia_task
@@ -100,6 +109,98 @@ async def _app_hop(stack: LocalStack, requests: int, http2: bool) -> Tally:
                 print(number, f"CUT after {sample.duration:.2f} s: {sample.error}", flush=True)
     finally:
         await http.aclose()
+    return tally
+
+
+def tradia_end(lines: Iterable[str]) -> End:
+    """How a Tradia task stream ended, from its NDJSON lines (its last event)."""
+    last = [line for line in lines if line.strip()][-1:]
+    try:
+        event = parse_event(last[0]) if last else None
+    except StreamEventError:
+        return End.CUT
+    if isinstance(event, ErrorEvent):
+        return End.ERROR
+    return End.DONE if isinstance(event, DoneEvent) else End.CUT
+
+
+async def _raw_task(
+    stack: LocalStack,
+    streams: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+    number: int,
+    body_with_headers: bool,
+) -> tuple[End, bool]:
+    """One translation over a kept-alive HTTP/1.1 TLS connection, written by hand with h11.
+    Returns how it ended and whether the connection can carry the next one."""
+    reader, writer = streams
+    port = stack.rendered.ports.app_websecure
+    body = json.dumps(translation(TEXT_CHARS, seed=number).json).encode()
+    assert stack.app_auth is not None
+    login = base64.b64encode(":".join(stack.app_auth).encode()).decode()
+    h11_conn = h11.Connection(h11.CLIENT)
+    head = h11_conn.send(
+        h11.Request(
+            method="POST",
+            target="/api/translate",
+            headers=[
+                ("Host", f"127.0.0.1:{port}"),
+                ("Authorization", f"Basic {login}"),
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(body))),
+            ],
+        )
+    )
+    rest = h11_conn.send(h11.Data(data=body)) + h11_conn.send(h11.EndOfMessage())
+    if body_with_headers:
+        writer.write(head + rest)
+    else:
+        writer.write(head)
+        await writer.drain()  # its own TLS record, as httpx sends it
+        writer.write(rest)
+    await writer.drain()
+    text = b""
+    status = 0
+    while True:
+        event = h11_conn.next_event()
+        if event is h11.NEED_DATA:
+            data = await reader.read(65536)
+            h11_conn.receive_data(data)
+            continue
+        if isinstance(event, h11.Response):
+            status = event.status_code
+        if isinstance(event, h11.Data):
+            text += event.data
+        if isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
+            break
+    if status != 200:
+        print(number, f"HTTP {status}: {text[:200]!r}", flush=True)
+        end = End.ERROR
+    else:
+        end = tradia_end(text.decode(errors="replace").splitlines())
+    return end, isinstance(event, h11.EndOfMessage) and h11_conn.our_state is h11.DONE
+
+
+async def _raw_app_hop(stack: LocalStack, requests: int, body_with_headers: bool) -> Tally:
+    tally = Tally()
+    context = ssl.create_default_context(cafile=str(stack.ca))
+    port = stack.rendered.ports.app_websecure
+    streams = None
+    for number in range(requests):
+        if streams is None:
+            streams = await asyncio.open_connection("127.0.0.1", port, ssl=context)
+        try:
+            end, reusable = await _raw_task(stack, streams, number, body_with_headers)
+        except (OSError, h11.ProtocolError) as exc:
+            end, reusable = End.CUT, False
+            print(number, f"transport error {type(exc).__name__}: {exc}", flush=True)
+        tally.add(end)
+        if end is End.CUT:
+            print(number, "CUT", flush=True)
+        if not reusable:
+            streams[1].close()
+            streams = None
+    if streams is not None:
+        streams[1].close()
     return tally
 
 
@@ -173,6 +274,11 @@ def main() -> None:
     parser.add_argument("--http2", action="store_true", help="app hop: speak HTTP/2 (browsers)")
     parser.add_argument("--parallel", type=int, default=2, help="ai hop: streams at a time")
     parser.add_argument(
+        "--body-write",
+        choices=("with-headers", "after-headers"),
+        help="app hop: a raw HTTP/1.1 client writing the body with or after the headers",
+    )
+    parser.add_argument(
         "--ai-http1", action="store_true", help="ai hop: Traefik -> Traefik on HTTP/1.1 (TLS)"
     )
     args = parser.parse_args()
@@ -187,7 +293,10 @@ def main() -> None:
             for loop in loops:
                 loop.start()
             try:
-                if args.hop == "app":
+                if args.hop == "app" and args.body_write:
+                    with_headers = args.body_write == "with-headers"
+                    tally = asyncio.run(_raw_app_hop(stack, requests, with_headers))
+                elif args.hop == "app":
                     tally = asyncio.run(_app_hop(stack, requests, args.http2))
                 else:
                     tally = asyncio.run(_ai_hop(stack, requests, args.parallel))
@@ -196,6 +305,8 @@ def main() -> None:
                     loop.terminate()
         if args.hop == "app":
             hop = "user -> app, " + ("HTTP/2" if args.http2 else "HTTP/1.1") + " over TLS"
+            if args.body_write:
+                hop += f", raw client, body written {args.body_write}"
         else:
             protocols = _ai_protocols(Path(scratch) / "ai-access.log")
             hop = f"app -> AI, AI Traefik saw {protocols}"
