@@ -42,6 +42,12 @@ def _cost(rounds: Any) -> int:
     return cost
 
 
+def is_bcrypt_hash(value: str) -> bool:
+    """Whether `value` has the shape of a bcrypt hash at a cost bcrypt accepts."""
+    match = BCRYPT_HASH.match(value)
+    return match is not None and MIN_COST <= int(match["cost"]) <= MAX_COST
+
+
 def still_valid(password: Any, current: Any, rounds: Any) -> bool:
     """Whether `current` is a bcrypt hash of `password` at cost `rounds`."""
     secret, cost = _secret_bytes(password), _cost(rounds)

@@ -16,11 +16,10 @@ API_KEY_MIN_LENGTH = 32
 BCRYPT_COST_RANGE = range(4, 13)
 
 
-def _load_model_names() -> ModuleType:
-    """The model-name rule of the app and the modules (files/model_names.py links to the app's
-    file), loaded by path: a role's plugins are not on Python's path."""
-    path = Path(__file__).resolve().parents[1] / "files" / "model_names.py"
-    spec = importlib.util.spec_from_file_location("tradia_model_names", path)
+def _load(relative: str, name: str) -> ModuleType:
+    """A module of this role, loaded by path: a role's plugins are not on Python's path."""
+    path = Path(__file__).resolve().parents[1] / relative
+    spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
@@ -28,7 +27,10 @@ def _load_model_names() -> ModuleType:
     return module
 
 
-_MODEL_NAMES = _load_model_names()
+# The model-name rule of the app and the modules (files/model_names.py links to the app's file).
+_MODEL_NAMES = _load("files/model_names.py", "tradia_model_names")
+# The bcrypt format the users-file filters write and keep.
+_HTPASSWD = _load("filter_plugins/htpasswd.py", "tradia_htpasswd")
 
 
 def _network(value: Any, version: int | None) -> bool:
@@ -77,6 +79,11 @@ def bcrypt_cost(value: Any) -> bool:
         return False
 
 
+def htpasswd_bcrypt(value: Any) -> bool:
+    """A bcrypt hash Traefik accepts, as `htpasswd -nbB` prints it."""
+    return isinstance(value, str) and _HTPASSWD.is_bcrypt_hash(value)
+
+
 class TestModule:
     def tests(self) -> dict[str, Any]:
         return {
@@ -86,4 +93,5 @@ class TestModule:
             "api_key": api_key,
             "bcrypt_cost": bcrypt_cost,
             "ollama_model_name": ollama_model_name,
+            "htpasswd_bcrypt": htpasswd_bcrypt,
         }
