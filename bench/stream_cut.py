@@ -1,6 +1,7 @@
 """Count streams cut on the hops Tradia controls, with the CPU contended (bench/NOTES.md).
 
-    python -m bench.stream_cut [--hop app|ai] [--requests N] [--busy 3] [--http2] [--ai-http1]
+    python -m bench.stream_cut [--hop app|ai] [--requests N] [--busy 3] [--http2]
+                               [--ai-link h2-tls|http1-tls|http1-plain]
                                [--body-write with-headers|after-headers]
 
 A cut is a stream that ends without its final event: the app's `done`/`error` event, or
@@ -16,9 +17,10 @@ the cause found in bench/NOTES.md.
 `--hop ai` (default, 200 requests): the app -> AI hop alone. The app's own upstream client
 (`build_http_client`, the app's settings and its /api/chat body) sends `--parallel` streams at a
 time to the app server's Traefik `ai` entrypoint, which forwards them to the AI server's Traefik,
-then to the simulator: the exact chain of a generation, without the user's hop. Traefik's
-transport negotiates HTTP/2 with the AI server's Traefik (ALPN); `--ai-http1` sets the
-serversTransport's `disableHTTP2` to see what HTTP/1.1 over TLS does on that hop.
+then to the simulator: the exact chain of a generation, without the user's hop. The roles'
+Traefik -> Traefik link negotiates HTTP/2 over TLS (ALPN); `--ai-link http1-tls` sets the
+serversTransport's `disableHTTP2`, `--ai-link http1-plain` drops TLS from the link (what
+app_server_ai_tls / ai_server_tls false render): both speak HTTP/1.1 there.
 
 Renders the roles' Traefik files, starts the local stack (bench.stack) and keeps `--busy` CPU
 loops running while the streams run; prints each cut, then the tally.
@@ -31,7 +33,7 @@ import json
 import multiprocessing
 import ssl
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -46,7 +48,7 @@ from tradia.stream_client import StreamEventError, parse_event
 from tradia.upstream.ollama_client import build_http_client
 
 from bench.measure import client, tradia_task
-from bench.render import API_KEY, MODEL, render
+from bench.render import API_KEY, MODEL, Rendered, render
 from bench.stack import LocalStack, SimConfig
 from bench.workload import ollama_body, translation
 
@@ -259,11 +261,44 @@ def _ai_protocols(access_log: Path) -> dict[str, int]:
     return counts
 
 
-def _disable_http2(ai_dynamic: Path) -> None:
-    """The app Traefik's serversTransport to the AI servers speaking HTTP/1.1 over TLS."""
-    config: dict[str, Any] = yaml.safe_load(ai_dynamic.read_text())
-    config["http"]["serversTransports"]["ai-servers"]["disableHTTP2"] = True
-    ai_dynamic.write_text(yaml.safe_dump(config, sort_keys=False))
+def _edit_yaml(path: Path, edit: Callable[[dict[str, Any]], None]) -> None:
+    config: dict[str, Any] = yaml.safe_load(path.read_text())
+    edit(config)
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def _set_ai_link(rendered: Rendered, link: str) -> None:
+    """Make the app Traefik -> AI Traefik link speak HTTP/1.1 over TLS or over plain TCP."""
+    app_ai = rendered.directory / "app" / "traefik" / "dynamic" / "ai.yml"
+    if link == "http1-tls":
+
+        def disable_http2(config: dict[str, Any]) -> None:
+            config["http"]["serversTransports"]["ai-servers"]["disableHTTP2"] = True
+
+        _edit_yaml(app_ai, disable_http2)
+    elif link == "http1-plain":
+
+        def plain_servers(config: dict[str, Any]) -> None:
+            balancer = config["http"]["services"]["ai-servers"]["loadBalancer"]
+            del balancer["serversTransport"]
+            del config["http"]["serversTransports"]
+            for server in balancer["servers"]:
+                server["url"] = server["url"].replace("https://", "http://")
+
+        def plain_routers(config: dict[str, Any]) -> None:
+            for router in config["http"]["routers"].values():
+                router.pop("tls", None)
+
+        _edit_yaml(app_ai, plain_servers)
+        _edit_yaml(rendered.directory / "ai" / "traefik" / "dynamic" / "ollama.yml", plain_routers)
+
+
+class _PlainAiStack(LocalStack):
+    """LocalStack whose AI Traefik serves plain HTTP (for its readiness wait)."""
+
+    @property
+    def ai_url(self) -> str:
+        return f"http://127.0.0.1:{self.rendered.ports.ai_traefik}"
 
 
 def main() -> None:
@@ -279,17 +314,20 @@ def main() -> None:
         help="app hop: a raw HTTP/1.1 client writing the body with or after the headers",
     )
     parser.add_argument(
-        "--ai-http1", action="store_true", help="ai hop: Traefik -> Traefik on HTTP/1.1 (TLS)"
+        "--ai-link",
+        choices=("h2-tls", "http1-tls", "http1-plain"),
+        default="h2-tls",
+        help="ai hop: the Traefik -> Traefik link (default: as the roles render it)",
     )
     args = parser.parse_args()
     requests = args.requests or (30 if args.hop == "app" else 200)
     loops = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(args.busy)]
     with tempfile.TemporaryDirectory(prefix="stream-cut-") as scratch:
         rendered = render(Path(scratch), login=True)
-        if args.ai_http1:
-            _disable_http2(rendered.directory / "app" / "traefik" / "dynamic" / "ai.yml")
+        _set_ai_link(rendered, args.ai_link)
+        stack_type = _PlainAiStack if args.ai_link == "http1-plain" else LocalStack
         sim = SimConfig(profile="rtx4090", num_parallel=max(1, args.parallel))
-        with LocalStack(rendered, sim, max(1, args.parallel)) as stack:
+        with stack_type(rendered, sim, max(1, args.parallel)) as stack:
             for loop in loops:
                 loop.start()
             try:
@@ -309,7 +347,7 @@ def main() -> None:
                 hop += f", raw client, body written {args.body_write}"
         else:
             protocols = _ai_protocols(Path(scratch) / "ai-access.log")
-            hop = f"app -> AI, AI Traefik saw {protocols}"
+            hop = f"app -> AI ({args.ai_link} link), AI Traefik saw {protocols}"
     print(f"{hop}, {args.busy} busy loops: {tally}")
 
 
