@@ -2,7 +2,7 @@
 
     python -m bench.stream_cut [--hop app|ai] [--requests N] [--busy 3] [--http2]
                                [--ai-link h2-tls|http1-tls|http1-plain]
-                               [--body-write with-headers|after-headers]
+                               [--body-write with-headers|after-headers] [--body-pause S]
 
 A cut is a stream that ends without its final event: the app's `done`/`error` event, or
 Ollama's `done` chunk / `{"error": ..}` line. Every complete stream ends with one, so a cut is
@@ -10,9 +10,9 @@ always detectable.
 
 `--hop app` (default, 30 requests): sequential translations through the app server's Traefik
 (TLS + login), as a user sends them; HTTP/1.1 unless `--http2` (what browsers speak).
-`--body-write` sends them with a raw HTTP/1.1 client (h11) that writes the JSON body in the
-same TLS write as the headers, or in a second write after them as httpx does: the switch of
-the cause found in bench/NOTES.md.
+`--body-write` (either hop) sends them one at a time with a raw HTTP/1.1 client (h11) that
+writes each JSON body in the same write as its headers, or in a second write after them (as
+httpx does), `--body-pause` seconds later: the switch of the race found in bench/NOTES.md.
 
 `--hop ai` (default, 200 requests): the app -> AI hop alone. The app's own upstream client
 (`build_http_client`, the app's settings and its /api/chat body) sends `--parallel` streams at a
@@ -126,26 +126,62 @@ def tradia_end(lines: Iterable[str]) -> End:
     return End.DONE if isinstance(event, DoneEvent) else End.CUT
 
 
-async def _raw_task(
-    stack: LocalStack,
+@dataclass(frozen=True)
+class _RawTarget:
+    """Where the raw HTTP/1.1 client sends its streams, and how they end."""
+
+    port: int
+    tls: ssl.SSLContext | None
+    path: str
+    auth: tuple[str, str]
+    body: Callable[[int], dict[str, Any]]
+    end: Callable[[Iterable[str]], End]
+
+
+def _app_target(stack: LocalStack) -> _RawTarget:
+    assert stack.app_auth is not None
+    return _RawTarget(
+        stack.rendered.ports.app_websecure,
+        ssl.create_default_context(cafile=str(stack.ca)),
+        "/api/translate",
+        stack.app_auth,
+        lambda number: dict(translation(TEXT_CHARS, seed=number).json or {}),
+        tradia_end,
+    )
+
+
+def _ai_body(number: int) -> dict[str, Any]:
+    body = ollama_body(translation(TEXT_CHARS, seed=number), MODEL)
+    body["options"]["num_predict"] = AI_HOP_TOKENS
+    return body
+
+
+def _ai_target(stack: LocalStack) -> _RawTarget:
+    """The app server's Traefik `ai` entrypoint, where the app sends its generations."""
+    return _RawTarget(
+        stack.rendered.ports.app_ai, None, "/api/chat", stack.ai_auth, _ai_body, ollama_end
+    )
+
+
+async def _raw_stream(
+    target: _RawTarget,
     streams: tuple[asyncio.StreamReader, asyncio.StreamWriter],
     number: int,
-    body_with_headers: bool,
+    body_pause: float | None,
 ) -> tuple[End, bool]:
-    """One translation over a kept-alive HTTP/1.1 TLS connection, written by hand with h11.
+    """One stream over a kept-alive HTTP/1.1 connection, written by hand with h11: the body in
+    the headers' write (`body_pause` None) or in a second write `body_pause` s after them.
     Returns how it ended and whether the connection can carry the next one."""
     reader, writer = streams
-    port = stack.rendered.ports.app_websecure
-    body = json.dumps(translation(TEXT_CHARS, seed=number).json).encode()
-    assert stack.app_auth is not None
-    login = base64.b64encode(":".join(stack.app_auth).encode()).decode()
+    body = json.dumps(target.body(number)).encode()
+    login = base64.b64encode(":".join(target.auth).encode()).decode()
     h11_conn = h11.Connection(h11.CLIENT)
     head = h11_conn.send(
         h11.Request(
             method="POST",
-            target="/api/translate",
+            target=target.path,
             headers=[
-                ("Host", f"127.0.0.1:{port}"),
+                ("Host", f"127.0.0.1:{target.port}"),
                 ("Authorization", f"Basic {login}"),
                 ("Content-Type", "application/json"),
                 ("Content-Length", str(len(body))),
@@ -153,11 +189,12 @@ async def _raw_task(
         )
     )
     rest = h11_conn.send(h11.Data(data=body)) + h11_conn.send(h11.EndOfMessage())
-    if body_with_headers:
+    if body_pause is None:
         writer.write(head + rest)
     else:
         writer.write(head)
-        await writer.drain()  # its own TLS record, as httpx sends it
+        await writer.drain()  # its own write (TLS record), as httpx sends it
+        await asyncio.sleep(body_pause)
         writer.write(rest)
     await writer.drain()
     text = b""
@@ -165,8 +202,7 @@ async def _raw_task(
     while True:
         event = h11_conn.next_event()
         if event is h11.NEED_DATA:
-            data = await reader.read(65536)
-            h11_conn.receive_data(data)
+            h11_conn.receive_data(await reader.read(65536))
             continue
         if isinstance(event, h11.Response):
             status = event.status_code
@@ -176,27 +212,26 @@ async def _raw_task(
             break
     if status != 200:
         print(number, f"HTTP {status}: {text[:200]!r}", flush=True)
-        end = End.ERROR
+        ending = End.ERROR
     else:
-        end = tradia_end(text.decode(errors="replace").splitlines())
-    return end, isinstance(event, h11.EndOfMessage) and h11_conn.our_state is h11.DONE
+        ending = target.end(text.decode(errors="replace").splitlines())
+    return ending, isinstance(event, h11.EndOfMessage) and h11_conn.our_state is h11.DONE
 
 
-async def _raw_app_hop(stack: LocalStack, requests: int, body_with_headers: bool) -> Tally:
+async def _raw_hop(target: _RawTarget, requests: int, body_pause: float | None) -> Tally:
+    """Sequential streams on one kept-alive connection (a new one after a cut)."""
     tally = Tally()
-    context = ssl.create_default_context(cafile=str(stack.ca))
-    port = stack.rendered.ports.app_websecure
     streams = None
     for number in range(requests):
         if streams is None:
-            streams = await asyncio.open_connection("127.0.0.1", port, ssl=context)
+            streams = await asyncio.open_connection("127.0.0.1", target.port, ssl=target.tls)
         try:
-            end, reusable = await _raw_task(stack, streams, number, body_with_headers)
+            ending, reusable = await _raw_stream(target, streams, number, body_pause)
         except (OSError, h11.ProtocolError) as exc:
-            end, reusable = End.CUT, False
+            ending, reusable = End.CUT, False
             print(number, f"transport error {type(exc).__name__}: {exc}", flush=True)
-        tally.add(end)
-        if end is End.CUT:
+        tally.add(ending)
+        if ending is End.CUT:
             print(number, "CUT", flush=True)
         if not reusable:
             streams[1].close()
@@ -207,8 +242,7 @@ async def _raw_app_hop(stack: LocalStack, requests: int, body_with_headers: bool
 
 
 async def _ai_stream(http: httpx.AsyncClient, number: int) -> End:
-    body = ollama_body(translation(TEXT_CHARS, seed=number), MODEL)
-    body["options"]["num_predict"] = AI_HOP_TOKENS
+    body = _ai_body(number)
     lines: list[str] = []
     try:
         async with http.stream("POST", "/api/chat", json=body) as response:
@@ -309,15 +343,21 @@ def main() -> None:
     parser.add_argument("--http2", action="store_true", help="app hop: speak HTTP/2 (browsers)")
     parser.add_argument("--parallel", type=int, default=2, help="ai hop: streams at a time")
     parser.add_argument(
-        "--body-write",
-        choices=("with-headers", "after-headers"),
-        help="app hop: a raw HTTP/1.1 client writing the body with or after the headers",
-    )
-    parser.add_argument(
         "--ai-link",
         choices=("h2-tls", "http1-tls", "http1-plain"),
         default="h2-tls",
         help="ai hop: the Traefik -> Traefik link (default: as the roles render it)",
+    )
+    parser.add_argument(
+        "--body-write",
+        choices=("with-headers", "after-headers"),
+        help="a raw HTTP/1.1 client (h11) writing each body with or after its headers",
+    )
+    parser.add_argument(
+        "--body-pause",
+        type=float,
+        default=0.0,
+        help="--body-write after-headers: seconds between the headers and the body",
     )
     args = parser.parse_args()
     requests = args.requests or (30 if args.hop == "app" else 200)
@@ -331,9 +371,10 @@ def main() -> None:
             for loop in loops:
                 loop.start()
             try:
-                if args.hop == "app" and args.body_write:
-                    with_headers = args.body_write == "with-headers"
-                    tally = asyncio.run(_raw_app_hop(stack, requests, with_headers))
+                if args.body_write:
+                    target = (_app_target if args.hop == "app" else _ai_target)(stack)
+                    pause = None if args.body_write == "with-headers" else args.body_pause
+                    tally = asyncio.run(_raw_hop(target, requests, pause))
                 elif args.hop == "app":
                     tally = asyncio.run(_app_hop(stack, requests, args.http2))
                 else:
@@ -343,11 +384,13 @@ def main() -> None:
                     loop.terminate()
         if args.hop == "app":
             hop = "user -> app, " + ("HTTP/2" if args.http2 else "HTTP/1.1") + " over TLS"
-            if args.body_write:
-                hop += f", raw client, body written {args.body_write}"
         else:
             protocols = _ai_protocols(Path(scratch) / "ai-access.log")
             hop = f"app -> AI ({args.ai_link} link), AI Traefik saw {protocols}"
+        if args.body_write:
+            hop += f", raw client, body written {args.body_write}"
+            if args.body_write == "after-headers" and args.body_pause:
+                hop += f" (+{args.body_pause:g} s)"
     print(f"{hop}, {args.busy} busy loops: {tally}")
 
 
