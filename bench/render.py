@@ -149,7 +149,6 @@ def _localise(r: Rendered) -> None:
     _rewrite(
         ai_dir / "dynamic" / "ollama.yml",
         {
-            "/etc/traefik/users": str(ai_dir / "users"),
             f"http://{_OLLAMA_CONTAINER}:{_OLLAMA_PORT}": f"http://127.0.0.1:{p.sim}",
         },
     )

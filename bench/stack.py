@@ -84,10 +84,12 @@ class LocalStack:
     ) -> None:
         self.stop()
 
-    def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+    def _spawn(
+        self, name: str, argv: list[str], env: dict[str, str], cwd: Path | None = None
+    ) -> None:
         log = (self.rendered.directory / f"{name}.log").open("ab")
         process = subprocess.Popen(  # noqa: S603 - our own binaries, fixed arguments
-            argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=cwd
         )
         self._processes.append((name, process))
 
@@ -105,7 +107,10 @@ class LocalStack:
         }
         self._spawn("sim", [str(_BIN / "ollama-sim"), "serve"], sim_env)
         traefik = str(_BIN / "traefik")
-        self._spawn("ai-traefik", [traefik, f"--configFile={r.ai_static}"], base)
+        # The AI Traefik finds its key plugin in <working directory>/plugins-local, as deployed.
+        self._spawn(
+            "ai-traefik", [traefik, f"--configFile={r.ai_static}"], base, r.ai_static.parent
+        )
         self._spawn("app-traefik", [traefik, f"--configFile={r.app_static}"], base)
         app_env = (
             base

@@ -5,7 +5,15 @@ from pathlib import Path
 
 import pytest
 import testinfra
-from lab import CURL_CERT_REFUSED, CURL_TIMED_OUT, curl_status, host, inventory_vars  # noqa: F401
+from lab import (  # noqa: F401 (re-exported to the tests)
+    CURL_CERT_REFUSED,
+    CURL_TIMED_OUT,
+    clear_ai_fault,
+    curl_status,
+    host,
+    inventory_vars,
+    set_ai_fault,
+)
 
 # From molecule.yml's inventory: the tests hold no copy of the key.
 API_KEY: str = inventory_vars()["tradia_api_key"]

@@ -1,11 +1,21 @@
 """What the ai_server role promises, checked the way a person would: on the host, from the app
 server, from an outsider, and with the official Ollama client."""
 
+import hashlib
 import json
 
 import pytest
 
-from conftest import API_KEY, CURL_CERT_REFUSED, CURL_TIMED_OUT, curl, curl_exit, run_client
+from conftest import (
+    API_KEY,
+    CURL_CERT_REFUSED,
+    CURL_TIMED_OUT,
+    clear_ai_fault,
+    curl,
+    curl_exit,
+    run_client,
+    set_ai_fault,
+)
 
 
 def test_containers_run_with_restart_policies(ai_server):
@@ -36,13 +46,19 @@ def test_only_traefik_listens_on_11434(ai_server):
 
 
 def test_secrets_are_not_world_readable(ai_server):
-    for path in ("/etc/tradia/ai/traefik/users", "/etc/tradia/ai/tls/server.key"):
+    for path in (
+        "/etc/tradia/ai/traefik/dynamic/ollama.yml",
+        "/etc/tradia/ai/tls/server.key",
+        "/etc/tradia/ai/local-client.key",
+    ):
         f = ai_server.file(path)
         assert f.exists, path
         assert f.mode & 0o007 == 0, f"{path} is world-accessible: {oct(f.mode)}"
-    users = ai_server.file("/etc/tradia/ai/traefik/users").content_string
-    assert users.startswith("api:$2b$05$")
-    assert API_KEY not in users
+    # The gateway's routes hold the key's SHA-256, never the key (nor the old bcrypt file).
+    routes = ai_server.file("/etc/tradia/ai/traefik/dynamic/ollama.yml").content_string
+    assert hashlib.sha256(API_KEY.encode()).hexdigest() in routes
+    assert API_KEY not in routes
+    assert not ai_server.file("/etc/tradia/ai/traefik/users").exists
 
 
 def test_app_server_needs_the_key(app_client, ca_pem):
@@ -94,10 +110,14 @@ def test_restart_docker_brings_everything_back(ai_server, app_client, ca_pem):
 
 
 @pytest.mark.slow
-def test_a_stream_longer_than_90_seconds_is_not_cut(app_client, ca_pem):
+def test_a_stream_longer_than_90_seconds_is_not_cut(ai_server, app_client, ca_pem):
     # Traefik v3's default readTimeout (60 s) has been seen cutting long streams: one chunk every
     # 5 s for about 95 s must arrive whole, ending with the final chunk.
-    out = run_client(app_client, "long_stream.py", ca_pem)
+    set_ai_fault(ai_server, json.dumps({"kind": "slow_tokens", "after": 1, "delay": 5, "count": 1}))
+    try:
+        out = run_client(app_client, "long_stream.py", ca_pem)
+    finally:
+        clear_ai_fault(ai_server)
     assert out["seconds"] > 90, out
     assert out["last"]["done"] is True, out
     assert "error" not in out["last"], out

@@ -16,10 +16,12 @@ from lab import (  # noqa: F401 (re-exported to the tests)
     CURL_CERT_REFUSED,
     CURL_REFUSED,
     CURL_TIMED_OUT,
+    clear_ai_fault,
     curl_burst,
     curl_status,
     host,
     inventory_vars,
+    set_ai_fault,
 )
 
 # From molecule.yml's inventory: the tests hold no copy of a secret.
@@ -166,24 +168,3 @@ def run_playbook(playbook: str, *args: str, timeout: int = 900) -> subprocess.Co
         env={**os.environ, "ANSIBLE_CONFIG": str(project / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"},
         check=False,
     )
-
-
-# The simulator's admin routes (/_sim/...) are no Ollama API: the AI server's gateway refuses
-# them to every client. The tests call them inside Ollama's container, on its own loopback.
-SIM_ADMIN = (
-    "import os, sys, urllib.request;"
-    " port = os.environ['OLLAMA_HOST'].rsplit(':', 1)[1];"
-    " urllib.request.urlopen(urllib.request.Request("
-    "f'http://127.0.0.1:{port}/_sim/fault', method=sys.argv[1], data=sys.argv[2].encode() or None,"
-    " headers={'Content-Type': 'application/json'}), timeout=10)"
-)
-
-
-def set_ai_fault(ai_server: testinfra.host.Host, fault: str) -> None:
-    """A simulator fault on the AI server (a JSON object: kind, after, delay, count)."""
-    ai_server.run_expect([0], "docker exec tradia-ollama python3 -c %s POST %s", SIM_ADMIN, fault)
-
-
-def clear_ai_fault(ai_server: testinfra.host.Host) -> None:
-    """No fault left behind for the next test."""
-    ai_server.run_expect([0], "docker exec tradia-ollama python3 -c %s DELETE ''", SIM_ADMIN)

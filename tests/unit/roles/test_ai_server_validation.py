@@ -20,14 +20,37 @@ from role_check_mode import (
 GOOD_KEY = "k" * 40
 SPEC = ARG_SPEC  # refused by argument_specs
 BASELINE = {"ai_server_api_key": GOOD_KEY, "ai_server_allowed_clients": ["10.0.0.5"]}
+CLIENTS = "Check the API clients"
+
+
+def _client(**changes: object) -> dict[str, object]:
+    """A valid API client, but for `changes`."""
+    return {"name": "robot", "key": "r" * 40, "allowed_from": ["10.0.0.9"], **changes}
+
 
 CASES = [
     # (variable, bad value, extra variables, the check that refuses it)
     ("ai_server_api_key", "too-short", {}, "Check the API key"),
     ("ai_server_api_key", 12345, {}, "Check the API key"),
     ("ai_server_api_user", "api user", {}, "Check the API user name"),
-    ("ai_server_api_bcrypt_cost", 14, {}, "Check the bcrypt cost"),
-    ("ai_server_api_bcrypt_cost", "cheap", {}, SPEC),
+    ("ai_server_api_clients", [{"name": "robot", "key": GOOD_KEY}], {}, SPEC),  # no allowed_from
+    ("ai_server_api_clients", [{"name": "robot", "allowed_from": ["10.0.0.9"]}], {}, SPEC),
+    ("ai_server_api_clients", [_client(scopes=["admin"])], {}, SPEC),
+    ("ai_server_api_clients", [_client(kee="typo")], {}, SPEC),
+    ("ai_server_api_clients", [_client(rate_limit={"average": "fast"})], {}, SPEC),
+    ("ai_server_api_clients", [_client(name="robot one")], {}, CLIENTS),
+    ("ai_server_api_clients", [_client(name="local")], {}, CLIENTS),  # a built-in client
+    ("ai_server_api_clients", [_client(), _client(key="r" * 40)], {}, CLIENTS),  # same name
+    ("ai_server_api_clients", [_client(key="short")], {}, CLIENTS),
+    ("ai_server_api_clients", [_client(key=GOOD_KEY)], {}, CLIENTS),  # the app servers' key
+    ("ai_server_api_clients", [_client(), _client(name="other")], {}, CLIENTS),  # one key, two
+    ("ai_server_api_clients", [_client(previous_key="CHANGE-ME-" + "0" * 40)], {}, CLIENTS),
+    ("ai_server_api_clients", [_client(allowed_from=[])], {}, CLIENTS),
+    ("ai_server_api_clients", [_client(allowed_from=["office.example.org"])], {}, CLIENTS),
+    ("ai_server_api_clients", [_client(rate_limit={"average": 0})], {}, CLIENTS),
+    ("ai_server_api_clients", [_client(rate_limit={"average": 10, "burst": 5})], {}, CLIENTS),
+    ("ai_server_metrics_port", 11434, {}, "Check the port"),  # the AI port
+    ("ai_server_metrics_port", "metrics", {}, SPEC),
     ("ai_server_gpu", "amd", {}, SPEC),
     ("ai_server_port", "eleven", {}, SPEC),
     ("ai_server_port", 70000, {}, "Check the port"),
