@@ -1,6 +1,9 @@
 import json
 
-from bench.stream_cut import End, Tally, ollama_end
+from tradia.api.events import DoneEvent, ErrorEvent, Event, QueuedEvent, StartedEvent, TokenEvent
+from tradia.upstream.errors import ErrorKind
+
+from bench.stream_cut import End, Tally, ollama_end, tradia_end
 
 
 def _line(**chunk: object) -> str:
@@ -30,3 +33,19 @@ def test_tally_counts_cuts_apart_from_errors():
         tally.add(end)
     assert (tally.total, tally.cut, tally.errors) == (5, 2, 1)
     assert str(tally) == "2 of 5 streams cut (1 ended with an error event)"
+
+
+def _event(event: Event) -> str:
+    return event.model_dump_json()
+
+
+def test_tradia_streams_end_with_their_done_or_error_event():
+    queued, started = _event(QueuedEvent(position=1)), _event(StartedEvent(model="m"))
+    done = _event(DoneEvent(done_reason="stop", truncated=False))
+    error = _event(ErrorEvent(error=ErrorKind.GENERATION_FAILED, message="failed"))
+    assert tradia_end([queued, started, _event(TokenEvent(text="Bon")), done]) is End.DONE
+    assert tradia_end([queued, started, error]) is End.ERROR
+    # What a cut stream looks like: the first event (34-44 bytes), then nothing.
+    assert tradia_end([queued]) is End.CUT
+    assert tradia_end([queued, '{"type":"do']) is End.CUT
+    assert tradia_end([]) is End.CUT
