@@ -53,7 +53,7 @@ METRICS = "http://127.0.0.1:8082/metrics"
 UNWANTED_MODEL = "llama3.1:8b"
 # How long the revocation test's stream lasts: longer than the AI play takes to reach its
 # routes file (it installs nothing new on a converged host).
-STREAM_SECONDS = 240
+STREAM_SECONDS = 120
 LONG_PROMPT = "Write a long story about a lighthouse keeper and a storm, in many paragraphs."
 
 # From molecule.yml's inventory: the tests hold no copy of a key.
