@@ -1,51 +1,53 @@
-"""Which document formats Tradia translates, and how each is opened."""
+"""Which document formats Tradia translates: one entry per extension, with its media type, the
+class that opens it, and whether it is a ZIP package (checked for its unpacked size first)."""
 
 from __future__ import annotations
 
-import io
-import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import PurePath
 
+from tradia.documents import package
 from tradia.documents.model import Document, DocumentRejected
 from tradia.documents.plain_text import TextDocument
 from tradia.documents.word import WordDocument
 from tradia.documents.xml_document import XmlDocument
 
-MEDIA_TYPES = {
-    ".xml": "application/xml",
-    ".txt": "text/plain; charset=utf-8",
-    ".md": "text/markdown; charset=utf-8",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+
+@dataclass(frozen=True)
+class Format:
+    media_type: str
+    open: Callable[[bytes], Document]
+    packaged: bool = False
+
+
+FORMATS: dict[str, Format] = {
+    ".xml": Format("application/xml", XmlDocument),
+    ".txt": Format("text/plain; charset=utf-8", lambda data: TextDocument(data, markdown=False)),
+    ".md": Format("text/markdown; charset=utf-8", lambda data: TextDocument(data, markdown=True)),
+    ".docx": Format(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        WordDocument,
+        packaged=True,
+    ),
 }
-SUPPORTED_EXTENSIONS = tuple(MEDIA_TYPES)
+MEDIA_TYPES = {extension: entry.media_type for extension, entry in FORMATS.items()}
+SUPPORTED_EXTENSIONS = tuple(FORMATS)
 
 
 def open_document(filename: str, data: bytes) -> Document:
     extension = PurePath(filename).suffix.lower()
-    if extension == ".xml":
-        return XmlDocument(data)
-    if extension in (".txt", ".md"):
-        return TextDocument(data, markdown=extension == ".md")
-    if extension == ".docx":
-        return WordDocument(data)
-    raise DocumentRejected(
-        f"unsupported file type '{extension or filename}'; supported: "
-        + ", ".join(SUPPORTED_EXTENSIONS)
-    )
+    entry = FORMATS.get(extension)
+    if entry is None:
+        raise DocumentRejected(
+            f"unsupported file type '{extension or filename}'; supported: "
+            + ", ".join(SUPPORTED_EXTENSIONS)
+        )
+    return entry.open(data)
 
 
 def expanded_size(filename: str, data: bytes) -> int:
-    """Bytes the document takes once unpacked, known before anything is inflated or parsed.
-
-    A .docx counts its members' sizes from the ZIP's central directory (zipfile never inflates
-    a member past its recorded size, so a lying directory cannot hide a bigger one); other
-    formats are parsed as sent. A file that is not a readable ZIP counts as its own size: the
-    parser then refuses it.
-    """
-    if PurePath(filename).suffix.lower() != ".docx":
-        return len(data)
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return max(len(data), sum(info.file_size for info in archive.infolist()))
-    except (zipfile.BadZipFile, EOFError, ValueError):
-        return len(data)
+    """Bytes the document takes once unpacked, known before anything is inflated or parsed: a
+    package counts its members' sizes (package.expanded_size); other formats are parsed as sent."""
+    entry = FORMATS.get(PurePath(filename).suffix.lower())
+    return package.expanded_size(data) if entry is not None and entry.packaged else len(data)

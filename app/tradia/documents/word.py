@@ -7,55 +7,15 @@ without tags; the numbered tags then stand for the differently formatted stretch
 from __future__ import annotations
 
 import io
-import zipfile
 from dataclasses import dataclass
 
 import docx
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import DefusedXMLParser, ParseError
 from docx.oxml.ns import qn
 from lxml import etree
 
 from tradia.documents.model import DocumentRejected, Segment
+from tradia.documents.package import check_package
 from tradia.documents.tagged_text import Close, Open, Part
-
-# A .docx is a ZIP: refuse archives that inflate far beyond their size (zip bombs) or hold more
-# parts than any Word document (a real one has a few dozen).
-_MAX_UNCOMPRESSED = 100 * 1024 * 1024
-_MAX_PARTS = 1000
-_XML_PARTS = (".xml", ".rels")
-
-
-class _Discard:
-    """A parser target with no callbacks: the part is checked, no tree is built."""
-
-
-def _check_package(data: bytes) -> None:
-    """Refuse what python-docx would otherwise open: bombs, and XML parts with a DTD (Office
-    never writes one; entities could expand or fetch files). Nested archives are never opened."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        parts = archive.infolist()
-        if len(parts) > _MAX_PARTS:
-            raise DocumentRejected(f"the .docx holds {len(parts)} parts; at most {_MAX_PARTS}")
-        if sum(i.file_size for i in parts) > _MAX_UNCOMPRESSED:
-            raise DocumentRejected("the .docx expands to more than 100 MB")
-        for info in parts:
-            if not info.filename.lower().endswith(_XML_PARTS):
-                continue
-            parser = DefusedXMLParser(target=_Discard(), forbid_dtd=True)
-            try:
-                with archive.open(info) as part:
-                    while chunk := part.read(1 << 16):
-                        parser.feed(chunk)
-                parser.close()
-            except DefusedXmlException as exc:
-                raise DocumentRejected(
-                    f"the .docx part {info.filename} declares a DTD or entities, which is refused"
-                ) from exc
-            except ParseError as exc:
-                raise DocumentRejected(
-                    f"the .docx part {info.filename} is not well-formed XML"
-                ) from exc
 
 
 @dataclass
@@ -73,11 +33,7 @@ def _format_key(run: etree._Element) -> bytes:
 
 class WordDocument:
     def __init__(self, data: bytes) -> None:
-        try:
-            _check_package(data)
-        except (zipfile.BadZipFile, EOFError, RuntimeError, NotImplementedError) as exc:
-            # RuntimeError: encrypted; NotImplementedError: an unknown compression method.
-            raise DocumentRejected("not a valid .docx file") from exc
+        check_package(data, ".docx")
         try:
             self._doc = docx.Document(io.BytesIO(data))
         except Exception as exc:
