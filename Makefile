@@ -40,7 +40,7 @@ venv: $(BIN)/.installed ## .venv with the test set (requirements-test.txt), the 
 
 venv-deploy: $(BIN)/.deploy-installed ## .venv with only what deploying needs (requirements-deploy.txt)
 
-system-deps: ## Debian packages the tests need (docker.io, debootstrap, chromium); needs root
+system-deps: ## Debian packages the tests need (docker.io, debootstrap, chromium, LibreOffice headless); needs root
 	scripts/system-deps.sh
 
 lint: venv ## ruff, yamllint, ansible-lint (production profile), then make sanity

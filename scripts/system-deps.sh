@@ -8,9 +8,15 @@ declare -A wanted=(
   [debootstrap]=debootstrap  # base image when no registry can be reached
   [chromium]=chromium     # browser tests (Playwright drives Debian's build)
 )
+# Packages without a command of their own: LibreOffice headless re-opens and converts the
+# translated office documents (app/tests), as a user's office suite would.
+packages=(libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui)
 missing=()
 for cmd in "${!wanted[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${wanted[$cmd]}")
+done
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
