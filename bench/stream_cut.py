@@ -17,7 +17,10 @@ httpx does), `--body-pause` seconds later: the switch of the race found in bench
 `--hop ai` (default, 200 requests): the app -> AI hop alone. The app's own upstream client
 (`build_http_client`, the app's settings and its /api/chat body) sends `--parallel` streams at a
 time to the app server's Traefik `ai` entrypoint, which forwards them to the AI server's Traefik,
-then to the simulator: the exact chain of a generation, without the user's hop. The roles'
+then to the simulator: the exact chain of a generation, without the user's hop. `--abandon K`
+then leaves K long generations after three chunks, as the app does when its user disconnects,
+and checks that the simulator cancels each (its slot freed), i.e. that the cancellation crossed
+both Traefiks. The roles'
 Traefik -> Traefik link negotiates HTTP/2 over TLS (ALPN); `--ai-link http1-tls` sets the
 serversTransport's `disableHTTP2`, `--ai-link http1-plain` drops TLS from the link (what
 app_server_ai_tls / ai_server_tls false render): both speak HTTP/1.1 there.
@@ -33,6 +36,7 @@ import json
 import multiprocessing
 import ssl
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -56,6 +60,10 @@ TEXT_CHARS = 400
 # Tokens per stream on the AI hop: cuts come right after the first chunk (bench/NOTES.md),
 # so long answers would only make the run longer.
 AI_HOP_TOKENS = 48
+# An abandoned generation would run ~15 s at the rtx4090 profile's 128 tokens/s: long enough
+# that only a cancellation, not its end, frees the simulator's slot within ABANDON_WAIT.
+ABANDONED_TOKENS = 2000
+ABANDON_WAIT = 5.0
 
 
 class End(Enum):
@@ -284,6 +292,41 @@ async def _ai_hop(stack: LocalStack, requests: int, parallel: int) -> Tally:
     return tally
 
 
+async def _abandon(stack: LocalStack, count: int) -> tuple[int, float]:
+    """The app's client leaves `count` long generations after a few chunks, as the app does when
+    its user disconnects; returns how many the simulator cancelled, and the slowest release (s).
+    The cancellation must cross both Traefiks (an RST_STREAM on the HTTP/2 link)."""
+    r = stack.rendered
+    settings = Settings(  # type: ignore[call-arg]
+        ollama_base_url=f"http://127.0.0.1:{r.ports.app_ai}",
+        ollama_api_key=API_KEY,
+        ollama_model=MODEL,
+    )
+    freed, slowest = 0, 0.0
+    async with build_http_client(settings) as http, httpx.AsyncClient() as sim:
+        for number in range(count):
+            body = _ai_body(number)
+            body["options"]["num_predict"] = ABANDONED_TOKENS
+            before = (await sim.get(f"{stack.sim_url}/_sim/stats")).json()["canceled_running"]
+            async with http.stream("POST", "/api/chat", json=body) as response:
+                lines = 0
+                async for _ in response.aiter_lines():
+                    lines += 1
+                    if lines == 3:
+                        break
+            left = time.monotonic()
+            while time.monotonic() - left < ABANDON_WAIT:
+                stats = (await sim.get(f"{stack.sim_url}/_sim/stats")).json()
+                if stats["canceled_running"] > before and not any(stats["active"].values()):
+                    freed += 1
+                    slowest = max(slowest, time.monotonic() - left)
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                print(number, f"generation still running {ABANDON_WAIT:g} s after leaving")
+    return freed, slowest
+
+
 def _ai_protocols(access_log: Path) -> dict[str, int]:
     """Requests per protocol in the AI server's Traefik access log (the TLS hop's protocol)."""
     counts: dict[str, int] = {}
@@ -349,6 +392,12 @@ def main() -> None:
         help="ai hop: the Traefik -> Traefik link (default: as the roles render it)",
     )
     parser.add_argument(
+        "--abandon",
+        type=int,
+        default=0,
+        help="ai hop: then leave this many long generations early, check the simulator frees them",
+    )
+    parser.add_argument(
         "--body-write",
         choices=("with-headers", "after-headers"),
         help="a raw HTTP/1.1 client (h11) writing each body with or after its headers",
@@ -361,6 +410,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     requests = args.requests or (30 if args.hop == "app" else 200)
+    abandoned = ""
     loops = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(args.busy)]
     with tempfile.TemporaryDirectory(prefix="stream-cut-") as scratch:
         rendered = render(Path(scratch), login=True)
@@ -379,6 +429,10 @@ def main() -> None:
                     tally = asyncio.run(_app_hop(stack, requests, args.http2))
                 else:
                     tally = asyncio.run(_ai_hop(stack, requests, args.parallel))
+                if args.hop == "ai" and args.abandon:
+                    freed, slowest = asyncio.run(_abandon(stack, args.abandon))
+                    abandoned = f"; {freed} of {args.abandon} abandoned generations cancelled"
+                    abandoned += f" in the simulator (slowest {slowest:.2f} s)"
             finally:
                 for loop in loops:
                     loop.terminate()
@@ -391,7 +445,7 @@ def main() -> None:
             hop += f", raw client, body written {args.body_write}"
             if args.body_write == "after-headers" and args.body_pause:
                 hop += f" (+{args.body_pause:g} s)"
-    print(f"{hop}, {args.busy} busy loops: {tally}")
+    print(f"{hop}, {args.busy} busy loops: {tally}{abandoned}")
 
 
 if __name__ == "__main__":
