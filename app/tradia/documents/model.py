@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from tradia.documents.tagged_text import Part, render_for_model
 
@@ -37,3 +37,10 @@ class Document(Protocol):
     def rebuild(self, translations: list[list[Part] | None]) -> bytes:
         """The document with each segment replaced by its translation (None: keep original)."""
         ...
+
+
+@runtime_checkable
+class TargetAware(Protocol):
+    """A format that records the target language in the file (html lang, XLIFF trgLang)."""
+
+    def set_target(self, language: str) -> None: ...

@@ -26,7 +26,7 @@ from tradia.api.events import (
     SegmentFailure,
 )
 from tradia.documents.formats import MEDIA_TYPES, open_document
-from tradia.documents.model import Document, DocumentRejected, Segment
+from tradia.documents.model import Document, DocumentRejected, Segment, TargetAware
 from tradia.documents.tagged_text import Part, TagMismatch, parse_model_output
 from tradia.generation import LLMService
 from tradia.glossary import Glossary
@@ -76,6 +76,8 @@ class DocumentJob:
     def add(self, name: str, data: bytes) -> None:
         try:
             document = open_document(name, data)
+            if isinstance(document, TargetAware):
+                document.set_target(self.target)
             for number, segment in enumerate(document.segments, start=1):
                 if len(segment.text) > self.max_chars:
                     raise DocumentRejected(
