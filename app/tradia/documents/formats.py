@@ -9,7 +9,10 @@ from pathlib import PurePath
 
 from tradia.documents import package
 from tradia.documents.model import Document, DocumentRejected
+from tradia.documents.opendocument import OpenDocument
 from tradia.documents.plain_text import TextDocument
+from tradia.documents.slides import SlidesDocument
+from tradia.documents.spreadsheet import SpreadsheetDocument
 from tradia.documents.word import WordDocument
 from tradia.documents.xml_document import XmlDocument
 
@@ -28,6 +31,26 @@ FORMATS: dict[str, Format] = {
     ".docx": Format(
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         WordDocument,
+        packaged=True,
+    ),
+    ".xlsx": Format(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        SpreadsheetDocument,
+        packaged=True,
+    ),
+    ".pptx": Format(
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        SlidesDocument,
+        packaged=True,
+    ),
+    ".odt": Format(
+        "application/vnd.oasis.opendocument.text",
+        lambda data: OpenDocument(data, ".odt"),
+        packaged=True,
+    ),
+    ".odp": Format(
+        "application/vnd.oasis.opendocument.presentation",
+        lambda data: OpenDocument(data, ".odp"),
         packaged=True,
     ),
 }
