@@ -35,6 +35,7 @@ import base64
 import json
 import multiprocessing
 import ssl
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -60,8 +61,10 @@ TEXT_CHARS = 400
 # Tokens per stream on the AI hop: cuts come right after the first chunk (bench/NOTES.md),
 # so long answers would only make the run longer.
 AI_HOP_TOKENS = 48
-# An abandoned generation would run ~15 s at the rtx4090 profile's 128 tokens/s: long enough
-# that only a cancellation, not its end, frees the simulator's slot within ABANDON_WAIT.
+# The scripted model quotes the user's text: 8000 characters make a ~2000-token answer, ~15 s
+# at the rtx4090 profile's 128 tokens/s, so only a cancellation (not the answer's end) frees
+# the simulator's slot within ABANDON_WAIT.
+ABANDONED_CHARS = 8000
 ABANDONED_TOKENS = 2000
 ABANDON_WAIT = 5.0
 
@@ -305,7 +308,7 @@ async def _abandon(stack: LocalStack, count: int) -> tuple[int, float]:
     freed, slowest = 0, 0.0
     async with build_http_client(settings) as http, httpx.AsyncClient() as sim:
         for number in range(count):
-            body = _ai_body(number)
+            body = ollama_body(translation(ABANDONED_CHARS, seed=number), MODEL)
             body["options"]["num_predict"] = ABANDONED_TOKENS
             before = (await sim.get(f"{stack.sim_url}/_sim/stats")).json()["canceled_running"]
             async with http.stream("POST", "/api/chat", json=body) as response:
@@ -323,7 +326,7 @@ async def _abandon(stack: LocalStack, count: int) -> tuple[int, float]:
                     break
                 await asyncio.sleep(0.05)
             else:
-                print(number, f"generation still running {ABANDON_WAIT:g} s after leaving")
+                print(number, f"generation not cancelled {ABANDON_WAIT:g} s after leaving")
     return freed, slowest
 
 
@@ -378,7 +381,7 @@ class _PlainAiStack(LocalStack):
         return f"http://127.0.0.1:{self.rendered.ports.ai_traefik}"
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--hop", choices=("app", "ai"), default="app")
     parser.add_argument("--requests", type=int, help="streams (default: 30 app, 200 ai)")
@@ -410,7 +413,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     requests = args.requests or (30 if args.hop == "app" else 200)
-    abandoned = ""
+    abandoned, freed = "", 0
     loops = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(args.busy)]
     with tempfile.TemporaryDirectory(prefix="stream-cut-") as scratch:
         rendered = render(Path(scratch), login=True)
@@ -446,7 +449,10 @@ def main() -> None:
             if args.body_write == "after-headers" and args.body_pause:
                 hop += f" (+{args.body_pause:g} s)"
     print(f"{hop}, {args.busy} busy loops: {tally}{abandoned}")
+    # A script (or the lead's check) can rely on the status: 1 when a stream was cut or an
+    # abandoned generation kept running.
+    return 1 if tally.cut or freed < (args.abandon if args.hop == "ai" else 0) else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
