@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from tradia.documents import package
+from tradia.documents.html_document import HtmlDocument
 from tradia.documents.model import Document, DocumentRejected
 from tradia.documents.opendocument import OpenDocument
 from tradia.documents.plain_text import TextDocument
 from tradia.documents.slides import SlidesDocument
 from tradia.documents.spreadsheet import SpreadsheetDocument
+from tradia.documents.subtitles import SubtitleDocument
 from tradia.documents.word import WordDocument
+from tradia.documents.xliff import XliffDocument
 from tradia.documents.xml_document import XmlDocument
 
 
@@ -28,6 +31,12 @@ FORMATS: dict[str, Format] = {
     ".xml": Format("application/xml", XmlDocument),
     ".txt": Format("text/plain; charset=utf-8", lambda data: TextDocument(data, markdown=False)),
     ".md": Format("text/markdown; charset=utf-8", lambda data: TextDocument(data, markdown=True)),
+    ".html": Format("text/html", HtmlDocument),
+    ".htm": Format("text/html", HtmlDocument),
+    ".srt": Format("application/x-subrip", lambda data: SubtitleDocument(data, vtt=False)),
+    ".vtt": Format("text/vtt; charset=utf-8", lambda data: SubtitleDocument(data, vtt=True)),
+    ".xlf": Format("application/xliff+xml", XliffDocument),
+    ".xliff": Format("application/xliff+xml", XliffDocument),
     ".docx": Format(
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         WordDocument,
