@@ -50,9 +50,10 @@ import yaml
 from tradia.api.events import DoneEvent, ErrorEvent
 from tradia.core.config import Settings
 from tradia.stream_client import StreamEventError, parse_event
+from tradia.upstream.errors import ErrorKind
 from tradia.upstream.ollama_client import build_http_client
 
-from bench.measure import client, tradia_task
+from bench.measure import Sample, client, tradia_task
 from bench.render import API_KEY, MODEL, Rendered, render
 from bench.stack import LocalStack, SimConfig
 from bench.workload import ollama_body, translation
@@ -105,6 +106,20 @@ class Tally:
         return f"{self.cut} of {self.total} streams cut ({self.errors} ended with an error event)"
 
 
+_ERROR_KINDS = frozenset(kind.value for kind in ErrorKind)
+
+
+def sample_end(sample: Sample) -> End:
+    """How a bench.measure.tradia_task stream ended. Its `error` is an error event's kind, an
+    `http_<status>` refusal, a transport exception's class name or `no_done_event`: only the
+    last two are cuts."""
+    if sample.ok:
+        return End.DONE
+    if sample.error in _ERROR_KINDS or sample.error.startswith("http_"):
+        return End.ERROR
+    return End.CUT
+
+
 def _spin() -> None:
     while True:
         pass
@@ -116,10 +131,14 @@ async def _app_hop(stack: LocalStack, requests: int, http2: bool) -> Tally:
     try:
         for number in range(requests):
             sample = await tradia_task(http, translation(TEXT_CHARS, seed=number))
-            # tradia_task is ok only with a `done` event and no `error` event before it.
-            tally.add(End.DONE if sample.ok else End.CUT)
-            if not sample.ok:
-                print(number, f"CUT after {sample.duration:.2f} s: {sample.error}", flush=True)
+            ending = sample_end(sample)
+            tally.add(ending)
+            if ending is not End.DONE:
+                print(
+                    number,
+                    f"{ending.name} after {sample.duration:.2f} s: {sample.error}",
+                    flush=True,
+                )
     finally:
         await http.aclose()
     return tally

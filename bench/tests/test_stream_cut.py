@@ -3,7 +3,8 @@ import json
 from tradia.api.events import DoneEvent, ErrorEvent, Event, QueuedEvent, StartedEvent, TokenEvent
 from tradia.upstream.errors import ErrorKind
 
-from bench.stream_cut import End, Tally, ollama_end, tradia_end
+from bench.measure import Sample
+from bench.stream_cut import End, Tally, ollama_end, sample_end, tradia_end
 
 
 def _line(**chunk: object) -> str:
@@ -49,3 +50,17 @@ def test_tradia_streams_end_with_their_done_or_error_event():
     assert tradia_end([queued]) is End.CUT
     assert tradia_end([queued, '{"type":"do']) is End.CUT
     assert tradia_end([]) is End.CUT
+
+
+def _sample(ok: bool, error: str = "") -> Sample:
+    return Sample("translate", 0.0, 0.1, ok=ok, error=error)
+
+
+def test_a_measured_task_is_cut_only_without_done_or_error_event():
+    assert sample_end(_sample(True)) is End.DONE
+    # tradia_task records an error event's kind, or a refusal's status, as the error.
+    assert sample_end(_sample(False, ErrorKind.GENERATION_FAILED.value)) is End.ERROR
+    assert sample_end(_sample(False, "http_429")) is End.ERROR
+    # ... and a transport failure's class name, or no_done_event when the stream just ended.
+    assert sample_end(_sample(False, "RemoteProtocolError")) is End.CUT
+    assert sample_end(_sample(False, "no_done_event")) is End.CUT
