@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
 from functools import cache
 
 import docx
+import openpyxl
+import pptx
 
 BILLION_LAUGHS_DTD = (
     b'<!DOCTYPE lolz [<!ENTITY lol "lol">'
@@ -160,4 +163,113 @@ def zip_of_zips(width: int = 10) -> bytes:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for number in range(width):
             archive.writestr(f"layer{number}.zip", inner)
+    return out.getvalue()
+
+
+# -- office packages: .xlsx, .pptx, .odt, .odp ------------------------------------------------
+
+ODT = "application/vnd.oasis.opendocument.text"
+ODP = "application/vnd.oasis.opendocument.presentation"
+ODF_CONTENT = "content.xml"
+XLSX_STRINGS = "xl/sharedStrings.xml"
+PPTX_SLIDE = "ppt/slides/slide1.xml"
+
+
+@cache
+def spreadsheet() -> bytes:
+    """A real .xlsx (its text as a shared string, as Excel writes it)."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet["A1"] = "Bonjour tout le monde."
+    out = io.BytesIO()
+    book.save(out)
+    # openpyxl writes inline strings: move the text to a shared-strings part.
+    return package_with(
+        out.getvalue(),
+        {
+            "xl/worksheets/sheet1.xml": lambda xml: xml.replace(
+                b't="inlineStr"><is><t>Bonjour tout le monde.</t></is>', b't="s"><v>0</v>'
+            ),
+            "xl/_rels/workbook.xml.rels": lambda xml: xml.replace(
+                b"</Relationships>",
+                b'<Relationship Id="rIdStrings" Target="sharedStrings.xml" Type="http://schemas'
+                b'.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"/>'
+                b"</Relationships>",
+            ),
+            "[Content_Types].xml": lambda xml: xml.replace(
+                b"</Types>",
+                b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd'
+                b'.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+            ),
+        },
+        {XLSX_STRINGS: shared_strings(b"")},
+    )
+
+
+def shared_strings(dtd: bytes, text: bytes = b"Bonjour tout le monde.") -> bytes:
+    return (
+        DECLARATION
+        + dtd
+        + b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1"'
+        + b' uniqueCount="1"><si><t>'
+        + text
+        + b"</t></si></sst>"
+    )
+
+
+@cache
+def presentation() -> bytes:
+    deck = pptx.Presentation()
+    deck.slides.add_slide(deck.slide_layouts[0]).shapes.title.text = "Bonjour tout le monde."
+    out = io.BytesIO()
+    deck.save(out)
+    return out.getvalue()
+
+
+def odf_content(dtd: bytes, text: bytes = b"Bonjour tout le monde.") -> bytes:
+    return (
+        DECLARATION
+        + dtd
+        + b'<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office'
+        + b':1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+        + b' office:version="1.3"><office:body><office:text><text:p>'
+        + text
+        + b"</text:p></office:text></office:body></office:document-content>"
+    )
+
+
+@cache
+def open_document(media_type: str = ODT) -> bytes:
+    """A minimal OpenDocument package: `mimetype` first and stored, content, manifest."""
+    manifest = (
+        b'<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"'
+        b' manifest:version="1.3"><manifest:file-entry manifest:full-path="/"'
+        b' manifest:media-type="' + media_type.encode() + b'"/></manifest:manifest>'
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), media_type)
+        archive.writestr(ODF_CONTENT, odf_content(b""))
+        archive.writestr("META-INF/manifest.xml", DECLARATION + manifest)
+    return out.getvalue()
+
+
+def package_with(
+    base: bytes,
+    replaced: dict[str, bytes | Callable[[bytes], bytes]],
+    added: dict[str, bytes] | None = None,
+) -> bytes:
+    """A copy of the package `base` with some parts replaced (by bytes, or by a function of the
+    part) or added, each stored as it was (`mimetype` stays first and stored)."""
+    source = zipfile.ZipFile(io.BytesIO(base))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for info in source.infolist():
+            data = source.read(info)
+            change = replaced.get(info.filename)
+            data = change(data) if callable(change) else change or data
+            archive.writestr(info, data, compress_type=info.compress_type)
+        for name, data in (added or {}).items():
+            archive.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()

@@ -147,6 +147,61 @@ CASES = [
         422, "document_rejected", "5000 parts; at most 1000"),
     Bad("zip-bomb-nested", DOCS, lambda: document("a.docx", hf.zip_of_zips()),
         422, "document_rejected", "not a valid .docx"),
+    # -- spreadsheets, slides, OpenDocument (.xlsx .pptx .odt .odp: ZIPs of XML parts) ---------
+    Bad("xlsx-zip-bomb-high-ratio", DOCS, lambda: document("a.xlsx", hf.zip_bomb_high_ratio()),
+        413, "document_too_large", "expands to 150 MiB once unpacked"),
+    Bad("odt-zip-bomb-high-ratio", DOCS, lambda: document("a.odt", hf.zip_bomb_high_ratio()),
+        413, "document_too_large", "expands to 150 MiB once unpacked"),
+    Bad("pptx-zip-bomb-many-entries", DOCS, lambda: document("a.pptx", hf.zip_many_entries()),
+        422, "document_rejected", "5000 parts; at most 1000"),
+    Bad("odp-zip-bomb-nested", DOCS, lambda: document("a.odp", hf.zip_of_zips()),
+        422, "document_rejected", "not a valid .odp file (no mimetype)"),
+    Bad("xlsx-billion-laughs-shared-strings", DOCS,
+        lambda: document("a.xlsx", hf.package_with(hf.spreadsheet(), {
+            hf.XLSX_STRINGS: hf.shared_strings(hf.BILLION_LAUGHS_DTD, b"&lol9;")})),
+        422, "document_rejected", "xl/sharedStrings.xml declares a DTD"),
+    Bad("pptx-xxe-slide", DOCS,
+        lambda: document("a.pptx", hf.package_with(hf.presentation(), {
+            hf.PPTX_SLIDE: lambda xml: xml.replace(b"?>", b"?>" + hf.XXE_FILE_DTD, 1)})),
+        422, "document_rejected", "ppt/slides/slide1.xml declares a DTD"),
+    Bad("odt-billion-laughs-content", DOCS,
+        lambda: document("a.odt", hf.package_with(hf.open_document(), {
+            hf.ODF_CONTENT: hf.odf_content(hf.BILLION_LAUGHS_DTD, b"&lol9;")})),
+        422, "document_rejected", "content.xml declares a DTD"),
+    Bad("odp-xxe-content", DOCS,
+        lambda: document("a.odp", hf.package_with(hf.open_document(hf.ODP), {
+            hf.ODF_CONTENT: hf.odf_content(hf.XXE_FILE_DTD, b"&xxe;")})),
+        422, "document_rejected", "content.xml declares a DTD"),
+    Bad("xlsx-malformed-workbook", DOCS,
+        lambda: document("a.xlsx", hf.package_with(hf.spreadsheet(), {
+            "xl/workbook.xml": b"<workbook"})),
+        422, "document_rejected", "xl/workbook.xml is not well-formed XML"),
+    Bad("xlsx-workbook-wrong-root", DOCS,
+        lambda: document("a.xlsx", hf.package_with(hf.spreadsheet(), {
+            "xl/workbook.xml": b"<a/>"})),
+        422, "document_rejected", "not a valid .xlsx"),
+    Bad("pptx-malformed-slide", DOCS,
+        lambda: document("a.pptx", hf.package_with(hf.presentation(), {
+            hf.PPTX_SLIDE: b"<p:sld"})),
+        422, "document_rejected", "ppt/slides/slide1.xml is not well-formed XML"),
+    Bad("odt-malformed-content", DOCS,
+        lambda: document("a.odt", hf.package_with(hf.open_document(), {
+            hf.ODF_CONTENT: b"<office:document-content"})),
+        422, "document_rejected", "content.xml is not well-formed XML"),
+    Bad("odt-deep-nesting", DOCS,
+        lambda: document("a.odt", hf.package_with(hf.open_document(), {
+            hf.ODF_CONTENT: hf.deeply_nested_xml(5000)})),
+        422, "document_rejected", "not a valid .odt"),
+    Bad("docx-named-xlsx", DOCS, lambda: document("a.xlsx", hf.word_document()),
+        422, "document_rejected", "not a valid .xlsx"),
+    Bad("xlsx-named-pptx", DOCS, lambda: document("a.pptx", hf.spreadsheet()),
+        422, "document_rejected", "not a valid .pptx"),
+    Bad("pdf-named-odt", DOCS, lambda: document("a.odt", hf.PDF),
+        422, "document_rejected", "not a valid .odt"),
+    Bad("odp-named-odt", DOCS, lambda: document("a.odt", hf.open_document(hf.ODP)),
+        422, "document_rejected", f"its mimetype is '{hf.ODP}'"),
+    Bad("docx-named-odp", DOCS, lambda: document("a.odp", hf.word_document()),
+        422, "document_rejected", "not a valid .odp file (no mimetype)"),
     # -- lying names and types ------------------------------------------------------------------
     Bad("pdf-named-docx", DOCS, lambda: document("a.docx", hf.PDF),
         422, "document_rejected", "not a valid .docx"),

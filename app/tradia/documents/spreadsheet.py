@@ -56,6 +56,10 @@ class SpreadsheetDocument:
             # openpyxl fails in many ways on a malformed package (KeyError for a missing
             # workbook, lxml errors, TypeError on a wrong root...): each means "not a workbook".
             raise DocumentRejected("not a valid .xlsx file (not an Excel workbook)") from exc
+        if not self._book.sheetnames:
+            # A workbook part openpyxl could not read (a wrong root) lists no sheet, and saving
+            # it would fail: Excel requires at least one.
+            raise DocumentRejected("not a valid .xlsx file (no sheet in the workbook)")
         self.segments: list[Segment] = []
         # Each segment's cells (the same text in several cells is sent once).
         self._cells: list[list[Cell]] = []
