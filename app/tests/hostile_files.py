@@ -273,3 +273,22 @@ def package_with(
         for name, data in (added or {}).items():
             archive.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()
+
+
+XLIFF_OPEN = (
+    b'<xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2"><file'
+    b' source-language="fr" datatype="plaintext" original="a"><body><trans-unit id="1"><source>'
+)
+XLIFF_CLOSE = b"</source></trans-unit></body></file></xliff>"
+
+
+def xliff(dtd: bytes, text: bytes, declaration: bytes = DECLARATION) -> bytes:
+    return declaration + dtd + XLIFF_OPEN + text + XLIFF_CLOSE
+
+
+def html_page(dtd: bytes, text: bytes) -> bytes:
+    return dtd + b"<html><head><title>Titre</title></head><body><p>" + text + b"</p></body></html>"
+
+
+def srt_cues(count: int) -> bytes:
+    return b"".join(b"%d\n00:00:01,000 --> 00:00:02,000\nBonjour\n\n" % n for n in range(count))
