@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from collections.abc import Callable
 from functools import cache
 
 import docx
 import openpyxl
 import pptx
+import pypdf
 
 BILLION_LAUGHS_DTD = (
     b'<!DOCTYPE lolz [<!ENTITY lol "lol">'
@@ -163,6 +165,80 @@ def zip_of_zips(width: int = 10) -> bytes:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for number in range(width):
             archive.writestr(f"layer{number}.zip", inner)
+    return out.getvalue()
+
+
+def _pdf_stream(content: bytes, dictionary: bytes = b"") -> bytes:
+    packed = zlib.compress(content, 9)
+    return (
+        b"<< %s /Length %d /Filter /FlateDecode >>\nstream\n" % (dictionary, len(packed))
+        + packed
+        + b"\nendstream"
+    )
+
+
+def pdf_document(pages: list[bytes], form: bytes = b"") -> bytes:
+    """A PDF whose pages draw the given content streams (Flate-compressed) in Helvetica, and
+    may draw `form` (a form XObject, /Fm1), written by hand so that a test controls every
+    stream, as an attacker would."""
+    objects: list[bytes] = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"",  # the page tree, once the pages are numbered
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        _pdf_stream(form, b"/Type /XObject /Subtype /Form /BBox [0 0 612 792]"),
+    ]
+    kids = []
+    for content in pages:
+        objects.append(_pdf_stream(content))
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources"
+            b" << /Font << /F1 3 0 R >> /XObject << /Fm1 4 0 R >> >> /Contents %d 0 R >>"
+            % len(objects)
+        )
+        kids.append(b"%d 0 R" % len(objects))
+    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), len(kids))
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def pdf_text_page(text: str) -> bytes:
+    """A content stream writing one line of text."""
+    return b"BT /F1 12 Tf 72 720 Td (%s) Tj ET" % text.encode("latin-1")
+
+
+@cache
+def pdf_bomb(pages: int = 8, megabytes: int = 10) -> bytes:
+    """Pages of whitespace content, each about 1,000 times smaller compressed."""
+    return pdf_document([pdf_text_page("Bonjour") + b" " * (megabytes << 20)] * pages)
+
+
+@cache
+def pdf_form_bomb(draws: int = 40, megabytes: int = 10) -> bytes:
+    """One page drawing the same whitespace form again and again: small once decoded, huge
+    to parse."""
+    return pdf_document(
+        [pdf_text_page("Bonjour") + b" /Fm1 Do" * draws], form=b" " * (megabytes << 20)
+    )
+
+
+@cache
+def pdf_encrypted() -> bytes:
+    reader = pypdf.PdfReader(io.BytesIO(pdf_document([pdf_text_page("Bonjour")])))
+    writer = pypdf.PdfWriter(clone_from=reader)
+    writer.encrypt("secret", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
     return out.getvalue()
 
 

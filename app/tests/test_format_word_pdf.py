@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import docx
+import hostile_files as hf
 import httpx
 from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
@@ -23,6 +24,7 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from lxml import etree
 from office import convert
+from tradia.documents.pdf import PdfDocument
 from tradia.documents.tagged_text import Part
 from tradia.documents.word import WordDocument
 from tradia_testkit import of_type, stream_events
@@ -262,3 +264,96 @@ def test_docx_through_the_api(client: httpx.Client) -> None:
     headers = [v for k, v in texts.items() if re.fullmatch(r"word/(header|footer)\d+\.xml", k)]
     assert len(headers) == 3
     assert all("You wrote" in text for text in headers)
+
+
+# ---- PDF ------------------------------------------------------------------------------------
+
+
+def lines(*texts: str, top: int = 720) -> bytes:
+    """A content stream writing one line per text, 14 points apart."""
+    shown = b" 0 -14 Td ".join(b"(%s) Tj" % t.encode("latin-1") for t in texts)
+    return b"BT /F1 12 Tf 72 %d Td %s ET" % (top, shown)
+
+
+def test_pdf_paragraphs_rebuilt_from_lines() -> None:
+    wide = "Une ligne longue qui remplit presque toute la largeur de la page du document"
+    source = hf.pdf_document(
+        [
+            lines(
+                "Rapport annuel",
+                wide,
+                "et qui se termine sur la ligne suivante.",
+                "Un mot coupe en fin de ligne, la pro-",
+                "duction, est recolle.",
+                "\x95 Premier point",
+                "\x95 Second point",
+                "3.14",
+                "Un paragraphe coupe par la fin de la",
+            ),
+            lines("page reprend sur la page suivante."),
+        ]
+    )
+    document = PdfDocument(source)
+    assert [s.plain for s in document.segments] == [
+        "Rapport annuel",
+        f"{wide} et qui se termine sur la ligne suivante.",
+        "Un mot coupe en fin de ligne, la production, est recolle.",
+        "Premier point",
+        "Second point",
+        "Un paragraphe coupe par la fin de la page reprend sur la page suivante.",
+    ]
+    result = docx.Document(
+        io.BytesIO(document.rebuild([shouting(s.parts) for s in document.segments]))
+    )
+    paragraphs = [(p.style.name, p.text) for p in result.paragraphs]
+    assert paragraphs[3:6] == [
+        ("List Bullet", shout("Premier point")),
+        ("List Bullet", shout("Second point")),
+        ("Normal", "3.14"),  # no letter: never sent, kept as it is
+    ]
+    assert len(paragraphs) == 7
+
+
+def test_pdf_through_the_api_comes_back_as_docx(client: httpx.Client, tmp_path: Path) -> None:
+    word = docx.Document()
+    word.add_heading(TEXTS["heading"], level=1)
+    long_text = (
+        "Le premier paragraphe est assez long pour tenir sur plusieurs lignes de la page, ce qui"
+        " oblige le lecteur à recoller les lignes en un seul paragraphe avant de le traduire."
+    )
+    word.add_paragraph(long_text)
+    word.add_paragraph(TEXTS["list1"], style="List Bullet")
+    word.add_paragraph(NUMBER)
+    source = tmp_path / "rapport.docx"
+    word.save(source)
+    pdf = convert(source, "pdf", tmp_path / "pdf").read_bytes()
+
+    events = stream_events(
+        client,
+        "/api/documents/translate",
+        data={"target": "en"},
+        files=[("files", ("rapport.pdf", pdf, "application/pdf"))],
+    )
+    assert of_type(events, "documents")[0]["total"] == 3
+    done = of_type(events, "file_done")[0]
+    assert done["output"] == "rapport.en.docx"
+    assert "layout is not kept" in done["note"]
+    download = of_type(events, "download")[0]
+    assert download["filename"] == "rapport.en.docx"
+    assert download["media_type"] == DOCX_TYPE
+    output = base64.b64decode(download["data_base64"])
+    result = docx.Document(io.BytesIO(output))
+    texts = [p.text for p in result.paragraphs]
+    assert len(texts) == 4
+    assert all(
+        f'You wrote: "{t}' in text
+        for t, text in zip([TEXTS["heading"], long_text, TEXTS["list1"]], texts, strict=False)
+    )
+    assert result.paragraphs[2].style.name == "List Bullet"
+    assert texts[3] == NUMBER
+    # Word's reader opens it: LibreOffice reads the translation out of it.
+    translated = tmp_path / "rapport.en.docx"
+    translated.write_bytes(output)
+    text = convert(translated, "txt:Text", tmp_path / "txt").read_text(encoding="utf-8-sig")
+    assert text.count("You wrote") == 3
+    assert NUMBER in text

@@ -157,6 +157,8 @@ class FileDoneEvent(_Model):
     output: str
     segments: int
     failed: list[SegmentFailure]
+    # What the user must know about the result (a PDF comes back as .docx, its layout lost).
+    note: str | None = Field(default=None, exclude_if=_absent_if_none)
 
 
 class DownloadEvent(_Model):

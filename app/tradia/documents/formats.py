@@ -11,6 +11,7 @@ from tradia.documents import package
 from tradia.documents.html_document import HtmlDocument
 from tradia.documents.model import Document, DocumentRejected
 from tradia.documents.opendocument import OpenDocument
+from tradia.documents.pdf import PdfDocument
 from tradia.documents.plain_text import TextDocument
 from tradia.documents.slides import SlidesDocument
 from tradia.documents.spreadsheet import SpreadsheetDocument
@@ -25,6 +26,10 @@ class Format:
     media_type: str
     open: Callable[[bytes], Document]
     packaged: bool = False
+    # The extension of the translated file when it is not the original's (PDF: .docx).
+    output: str | None = None
+    # What the user must know about the result (in the file_done event).
+    note: str | None = None
 
 
 FORMATS: dict[str, Format] = {
@@ -41,6 +46,12 @@ FORMATS: dict[str, Format] = {
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         WordDocument,
         packaged=True,
+    ),
+    ".pdf": Format(
+        "application/pdf",
+        PdfDocument,
+        output=".docx",
+        note="The PDF's layout is not kept: its text comes back as a Word document (.docx).",
     ),
     ".xlsx": Format(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -65,6 +76,11 @@ FORMATS: dict[str, Format] = {
 }
 MEDIA_TYPES = {extension: entry.media_type for extension, entry in FORMATS.items()}
 SUPPORTED_EXTENSIONS = tuple(FORMATS)
+
+
+def output_suffix(extension: str) -> str:
+    entry = FORMATS.get(extension.lower())
+    return entry.output if entry is not None and entry.output else extension
 
 
 def open_document(filename: str, data: bytes) -> Document:

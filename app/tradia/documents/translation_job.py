@@ -25,7 +25,7 @@ from tradia.api.events import (
     QueuedEvent,
     SegmentFailure,
 )
-from tradia.documents.formats import MEDIA_TYPES, open_document
+from tradia.documents.formats import FORMATS, MEDIA_TYPES, open_document, output_suffix
 from tradia.documents.model import Document, DocumentRejected, Segment, TargetAware
 from tradia.documents.tagged_text import Part, TagMismatch, parse_model_output
 from tradia.generation import LLMService
@@ -50,7 +50,12 @@ class _File:
 
 def output_name(name: str, target: str) -> str:
     path = PurePath(PurePath(name).name)
-    return f"{path.stem}.{target}{path.suffix}"
+    return f"{path.stem}.{target}{output_suffix(path.suffix)}"
+
+
+def _note(name: str) -> str | None:
+    entry = FORMATS.get(PurePath(name).suffix.lower())
+    return entry.note if entry is not None else None
 
 
 class _SegmentFailed(Exception):
@@ -167,6 +172,7 @@ class DocumentJob:
                 output=output_name(file.name, self.target),
                 segments=len(file.document.segments),
                 failed=file.failed,
+                note=_note(file.name),
             )
         yield self._download()
 
@@ -201,6 +207,8 @@ class DocumentJob:
         for file in self.files:
             if file.error:
                 lines.append(f"{file.name}: not translated: {file.error}")
+            elif note := _note(file.name):
+                lines.append(f"{file.name}: {note}")
             for failure in file.failed:
                 lines.append(
                     f"{file.name}: segment {failure.segment} kept in the original language"

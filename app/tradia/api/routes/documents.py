@@ -39,7 +39,8 @@ async def translate_documents(
     as_zip: Annotated[bool, Form()] = False,
 ) -> NDJSONResponse:
     """Events: documents, queued, progress, file_done (with failed segments), download
-    (base64 file), done | error."""
+    (base64 file), done | error. Each file comes back in its own format, except a PDF: its
+    text comes back as a Word document (.docx), without the PDF's layout (file_done's note)."""
     config = state.settings
     check_limit(
         len(files),

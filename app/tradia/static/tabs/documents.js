@@ -46,6 +46,7 @@ async function translateDocuments() {
         report.append(reportItem(failed
           ? t("file_failed", { name: event.file, failed })
           : t("file_ok", { name: event.file, n: event.segments }), failed > 0));
+        if (event.note) report.append(reportItem(t("pdf_note_file", { name: event.file })));
         for (const f of event.failed) report.append(reportItem(`  ${t("segment_failed", { n: f.segment, message: f.message })} — « ${f.excerpt} »`, true));
       } else if (event.type === "download") {
         const bytes = Uint8Array.from(atob(event.data_base64), (c) => c.charCodeAt(0));
@@ -68,4 +69,5 @@ export function render() {
   fillLanguageSelect($("do-target"), false, defaultTarget());
   $("do-formats").textContent = `(${extensions.join(", ")})`;
   $("do-files").accept = extensions.join(",");
+  $("do-pdf-note").hidden = !extensions.includes(".pdf");
 }
