@@ -352,6 +352,21 @@ def test_xliff_inline_codes_and_untranslated_units() -> None:
     assert "<target>FIN DE L'UNITÉ.</target>".encode() in data
 
 
+def test_xliff_damaged_markup_is_kept_for_review(client: httpx.Client) -> None:
+    """Text that looks like a numbered tag (&lt;2&gt;) comes back from the simulator as an
+    unclosed tag: the unit gets the answer's text, flagged needs-review-translation."""
+    source = XLIFF_12.replace(b"ici</source>", b"ici &lt;9&gt;</source>")
+    events = translate(client, [("a.xlf", source)], target="de")
+    failed = of_type(events, "file_done")[0]["failed"]
+    assert [(f["segment"], f["reason"]) for f in failed] == [(2, "markup_lost")]
+    root = etree.fromstring(outputs(events)["a.de.xlf"])
+    units = {u.get("id"): u for u in root.iter(f"{{{NS_12}}}trans-unit")}
+    flagged = units["tu-2"].find(f"{{{NS_12}}}target")
+    assert flagged.get("state") == "needs-review-translation"
+    assert flagged.text.startswith('You wrote: "Paire ouverte ici')
+    assert units["tu-1"].find(f"{{{NS_12}}}target").get("state") == "translated"
+
+
 @pytest.mark.parametrize("source", [XLIFF_12, XLIFF_20], ids=["1.2", "2.0"])
 def test_xliff_keeps_an_existing_target_language(source: bytes) -> None:
     marked = source.replace(b'source-language="fr"', b'source-language="fr" target-language="es"')

@@ -44,3 +44,11 @@ class TargetAware(Protocol):
     """A format that records the target language in the file (html lang, XLIFF trgLang)."""
 
     def set_target(self, language: str) -> None: ...
+
+
+@runtime_checkable
+class KeepsForReview(Protocol):
+    """A format that keeps an answer whose inline tags came back damaged, marked for a human
+    to review (XLIFF: state="needs-review-translation"), instead of the original text."""
+
+    def keep_for_review(self, index: int, answer: str) -> None: ...

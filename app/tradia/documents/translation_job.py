@@ -26,7 +26,13 @@ from tradia.api.events import (
     SegmentFailure,
 )
 from tradia.documents.formats import FORMATS, MEDIA_TYPES, open_document, output_suffix
-from tradia.documents.model import Document, DocumentRejected, Segment, TargetAware
+from tradia.documents.model import (
+    Document,
+    DocumentRejected,
+    KeepsForReview,
+    Segment,
+    TargetAware,
+)
 from tradia.documents.tagged_text import Part, TagMismatch, parse_model_output
 from tradia.generation import LLMService
 from tradia.glossary import Glossary
@@ -59,9 +65,10 @@ def _note(name: str) -> str | None:
 
 
 class _SegmentFailed(Exception):
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, answer: str | None = None) -> None:
         self.reason = reason
         self.message = message
+        self.answer = answer  # the model's text when only its markup was wrong
         super().__init__(reason)
 
 
@@ -118,7 +125,9 @@ class DocumentJob:
         try:
             translated.append(parse_model_output(answer, segment.parts))
         except TagMismatch as exc:
-            raise _SegmentFailed("markup_lost", f"the inline markup was not kept ({exc})") from exc
+            raise _SegmentFailed(
+                "markup_lost", f"the inline markup was not kept ({exc})", answer
+            ) from exc
 
     async def run(self) -> AsyncIterator[Event]:
         total = sum(len(f.document.segments) for f in self.files if f.document)
@@ -155,6 +164,8 @@ class DocumentJob:
                         reason, message = exc.kind.value, exc.message
                     else:
                         reason, message = exc.reason, exc.message
+                        if exc.answer is not None and isinstance(file.document, KeepsForReview):
+                            file.document.keep_for_review(index, exc.answer)
                     file.failed.append(
                         SegmentFailure(
                             segment=index + 1,

@@ -4,9 +4,11 @@ its <source>.
 Inline codes become numbered tags: paired ones (1.2 <g>, <mrk>; 2.0 <pc>, <mrk>) keep their
 translated content inside, the others (1.2 <x/>, <bx/>, <ex/>, <ph>, <bpt>, <ept>, <it>; 2.0
 <ph/>, <sc/>, <ec/>, <cp/>, <sm/>, <em/>) are copied whole. A filled target gets
-state="translated" (on <target> in 1.2, on <segment> in 2.0); ids, notes, other attributes and
-units marked translate="no" or already approved/final are left alone. The target language is
-written where the file has none (1.2 target-language on <file>, 2.0 trgLang on <xliff>).
+state="translated" (on <target> in 1.2, on <segment> in 2.0), or in 1.2
+state="needs-review-translation" when the model's tags did not match (its text kept, the codes
+left for the reviewer). Ids, notes, other attributes and units marked translate="no" or already
+approved/final are left alone. The target language is written where the file has none (1.2
+target-language on <file>, 2.0 trgLang on <xliff>).
 A DOCTYPE or entity declaration is refused before lxml builds anything (an expat pass that
 stops at the first one), and lxml itself never resolves entities nor reads the network.
 """
@@ -27,6 +29,7 @@ NS_20 = "urn:oasis:names:tc:xliff:document:2.0"
 _PAIRED = {NS_12: {"g", "mrk"}, NS_20: {"pc", "mrk"}}
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _SPACE = " \t\r\n"
+_NUMBERED_TAG = re.compile(r"</?\d+/?>")
 
 
 def _refuse_dtd(data: bytes) -> None:
@@ -142,9 +145,17 @@ class XliffDocument:
         self._units = self._units_12() if self.ns == NS_12 else self._units_20()
         self.segments = [Segment(unit.parts) for unit in self._units]
         self.target: str | None = None
+        self._review: dict[int, str] = {}
 
     def set_target(self, language: str) -> None:
         self.target = language
+
+    def keep_for_review(self, index: int, answer: str) -> None:
+        """An answer whose tags came back damaged: in 1.2 its text (inline codes left out)
+        becomes the target, state="needs-review-translation". XLIFF 2.0 has no such state:
+        there the segment stays untranslated."""
+        if self.ns == NS_12:
+            self._review[index] = _NUMBERED_TAG.sub("", answer)
 
     def _q(self, name: str) -> str:
         return f"{{{self.ns}}}{name}"
@@ -181,9 +192,12 @@ class XliffDocument:
         return units
 
     def rebuild(self, translations: list[list[Part] | None]) -> bytes:
-        for unit, translated in zip(self._units, translations, strict=True):
+        for index, (unit, translated) in enumerate(zip(self._units, translations, strict=True)):
             if translated is None:
-                continue  # left as it was: the job's report lists the segment
+                if index in self._review:
+                    draft = unit.fill([self._review[index]])
+                    draft.set("state", "needs-review-translation")
+                continue  # otherwise left as it was: the job's report lists the segment
             target = unit.fill(translated)
             if self.ns == NS_12:
                 target.set("state", "translated")
