@@ -1,0 +1,126 @@
+"""The deployment CA's server certificates, issued for real on localhost into a temporary
+directory: a rerun keeps the certificate without a new request or signature, and it is replaced
+when its names change, when it nears its end (short-lived certificates), or when the CA is not
+the one that signed it."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from cryptography import x509
+
+ROOT = Path(__file__).parents[3]
+SKIPPED_SIGNING = (
+    "internal_ca : Create the host's certificate signing request",
+    "internal_ca : Sign the host's certificate with the CA (on the controller)",
+)
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="the role gives the files to root"),
+]
+
+
+def _issue(tmp_path: Path, ca: str, **variables: object) -> tuple[x509.Certificate, set[str]]:
+    """Runs internal_ca (the CA, then `issue`) for localhost; returns the certificate and the
+    names of the tasks that ran (not skipped)."""
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "hosts": "localhost",
+                    "gather_facts": False,
+                    "tasks": [
+                        {"ansible.builtin.include_role": {"name": "internal_ca"}},
+                        {
+                            "ansible.builtin.include_role": {
+                                "name": "internal_ca",
+                                "tasks_from": "issue",
+                            }
+                        },
+                    ],
+                }
+            ]
+        )
+    )
+    settings = {
+        "internal_ca_dir": str(tmp_path / ca),
+        "internal_ca_key_passphrase": "test-ca-passphrase-0123456789",
+        "internal_ca_permitted_hosts": [],
+        "internal_ca_cert_dir": str(tmp_path / "tls"),
+        "internal_ca_cert_sans": ["DNS:localhost"],
+        "internal_ca_install_crypto_library": False,
+        "ansible_python_interpreter": sys.executable,
+        **variables,
+    }
+    extra = tmp_path / "vars.json"
+    extra.write_text(json.dumps(settings))
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_ROLES_PATH": str(ROOT / "roles"),
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+        "ANSIBLE_NOCOLOR": "1",
+    }
+    command = [
+        str(Path(sys.executable).parent / "ansible-playbook"),
+        "-i", "localhost,", "-c", "local", "-e", f"@{extra}", str(playbook),
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    report = json.loads(result.stdout)
+    ran = {
+        task["task"]["name"]
+        for play in report["plays"]
+        for task in play["tasks"]
+        if any(not outcome.get("skipped") for outcome in task["hosts"].values())
+    }
+    pem = (tmp_path / "tls" / "server.crt").read_bytes()
+    return x509.load_pem_x509_certificate(pem), ran
+
+
+def _names(cert: x509.Certificate) -> list[str]:
+    return [
+        str(name.value)
+        for name in cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    ]
+
+
+def test_a_rerun_keeps_the_certificate_without_signing_again(tmp_path):
+    first, ran = _issue(tmp_path, "ca")
+    assert set(SKIPPED_SIGNING) <= ran  # the first run signs
+    again, ran = _issue(tmp_path, "ca")
+    assert again.serial_number == first.serial_number
+    assert not set(SKIPPED_SIGNING) & ran, "a rerun signed again"
+
+
+def test_new_names_give_a_new_certificate(tmp_path):
+    first, _ = _issue(tmp_path, "ca")
+    wider, ran = _issue(tmp_path, "ca", internal_ca_cert_sans=["DNS:localhost", "IP:127.0.0.1"])
+    assert set(SKIPPED_SIGNING) <= ran
+    assert wider.serial_number != first.serial_number
+    assert _names(wider) == ["localhost", "127.0.0.1"]
+
+
+def test_a_certificate_near_its_end_is_renewed_at_each_run(tmp_path):
+    # 10 days is inside the 30-day renewal window from the start.
+    short, _ = _issue(tmp_path, "ca", internal_ca_cert_valid_days=10)
+    renewed, ran = _issue(tmp_path, "ca", internal_ca_cert_valid_days=10)
+    assert set(SKIPPED_SIGNING) <= ran
+    assert renewed.serial_number != short.serial_number
+
+
+def test_a_certificate_from_another_ca_is_replaced(tmp_path):
+    first, _ = _issue(tmp_path, "ca")
+    other, ran = _issue(tmp_path, "other-ca")
+    assert set(SKIPPED_SIGNING) <= ran
+    aki = x509.AuthorityKeyIdentifier
+    assert (
+        other.extensions.get_extension_for_class(aki).value.key_identifier
+        != first.extensions.get_extension_for_class(aki).value.key_identifier
+    )
