@@ -402,7 +402,11 @@ def test_no_key_in_the_logs_or_the_configuration(ai_server):
     named = [e for e in entries if e.get(CLIENT_FIELD) == "automation"]
     assert any(e.get("DownstreamStatus") == 200 for e in named), "automation not in the log"
     assert not any("request_Authorization" in e for e in entries)
-    # ...seen from the address molecule.yml's subnet gives the controller, which its clients
-    # are allowed from.
+    # ...served from the address molecule.yml's subnet gives the controller, which its clients
+    # are allowed from (its key from the app server was named too, and refused: 403).
     controller = CLIENTS[0]["allowed_from"][0].removesuffix("/32")
-    assert {e["ClientHost"] for e in named} == {controller}, {e["ClientHost"] for e in named}
+    served = {e["ClientHost"] for e in named if e.get("DownstreamStatus") == 200}
+    assert served == {controller}, served
+    refused = {e["ClientHost"] for e in named if e.get("DownstreamStatus") == 403}
+    assert refused, "automation's key from the app server is not in the log as refused"
+    assert controller not in refused, refused
