@@ -38,6 +38,8 @@ def gateway_clients(clients: list[dict[str, Any]]) -> list[dict[str, Any]]:
             {
                 "name": str(client["name"]),
                 "digests": [_digest(str(key)) for key in keys if key],
+                # Basic-auth user names beside `api` and the client's own name.
+                "users": [str(user) for user in client.get("users", []) if user != "api"],
                 "scopes": list(client.get("scopes") or DEFAULT_SCOPES),
                 "allowed_from": list(client.get("allowed_from") or []),
                 "rate_limit": None

@@ -32,6 +32,9 @@ type Client struct {
 	// a slow hash would only add cost to every request (Traefik's bcrypt basicAuth costs
 	// ~200 ms per request at cost 11).
 	Keys []string `json:"keys,omitempty"`
+	// Users are more basic-auth user names the client may send beside `api` and its name (the
+	// app servers' configurable user name).
+	Users []string `json:"users,omitempty"`
 }
 
 // Config is the middleware's dynamic configuration.
@@ -55,6 +58,8 @@ type KeyAuth struct {
 	deny         bool
 	// owners maps a key's hex digest to its client's name.
 	owners map[string]string
+	// users maps a client's name to the extra basic-auth user names it may send.
+	users map[string]map[string]bool
 }
 
 // New checks the configuration and builds the middleware. Traefik calls it again on every
@@ -67,6 +72,7 @@ func New(_ context.Context, next http.Handler, config *Config, _ string) (http.H
 		return nil, fmt.Errorf("realm must not hold quotes, backslashes or line breaks")
 	}
 	owners := map[string]string{}
+	users := map[string]map[string]bool{}
 	names := map[string]bool{}
 	for _, client := range config.Clients {
 		if !validName(client.Name) {
@@ -76,6 +82,13 @@ func New(_ context.Context, next http.Handler, config *Config, _ string) (http.H
 			return nil, fmt.Errorf("client %q is listed twice", client.Name)
 		}
 		names[client.Name] = true
+		users[client.Name] = map[string]bool{}
+		for _, user := range client.Users {
+			if !validName(user) {
+				return nil, fmt.Errorf("client %q: user name %q: use letters, digits, '.', '_' and '-'", client.Name, user)
+			}
+			users[client.Name][user] = true
+		}
 		for _, digest := range client.Keys {
 			if !validDigest(digest) {
 				return nil, fmt.Errorf("client %q: a key must be given as its SHA-256 in lower-case hex", client.Name)
@@ -99,6 +112,7 @@ func New(_ context.Context, next http.Handler, config *Config, _ string) (http.H
 		},
 		deny:   config.Deny,
 		owners: owners,
+		users:  users,
 	}, nil
 }
 
@@ -153,8 +167,9 @@ func (a *KeyAuth) authenticate(authorization string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	// Basic auth's user is `api` (one shared name, as before) or the key owner's own name.
-	if user != "" && user != "api" && user != client {
+	// Basic auth's user is `api` (one shared name, as before), the key owner's own name, or one
+	// of the owner's extra user names.
+	if user != "" && user != "api" && user != client && !a.users[client][user] {
 		return "", false
 	}
 	return client, true

@@ -45,7 +45,7 @@ func clients() *Config {
 	config := CreateConfig()
 	config.Clients = []Client{
 		{Name: "alice", Keys: []string{digest(aliceKey), digest(aliceNewKey)}},
-		{Name: "bob", Keys: []string{digest(bobKey)}},
+		{Name: "bob", Keys: []string{digest(bobKey)}, Users: []string{"tradia"}},
 	}
 	return config
 }
@@ -60,6 +60,8 @@ func TestAuthorization(t *testing.T) {
 		{"bearer lower-case scheme", "bearer " + bobKey, "bob"},
 		{"basic api", basic("api", aliceKey), "alice"},
 		{"basic own name", basic("bob", bobKey), "bob"},
+		{"basic extra user name", basic("tradia", bobKey), "bob"},
+		{"basic another client's extra user name", basic("tradia", aliceKey), ""},
 		{"second key of a client", "Bearer " + aliceNewKey, "alice"},
 		{"missing", "", ""},
 		{"wrong key", "Bearer " + aliceKey + "x", ""},
