@@ -21,6 +21,7 @@ import xml.parsers.expat
 
 from lxml import etree
 
+from tradia.documents.element_text import append_text
 from tradia.documents.model import DocumentRejected, Segment
 from tradia.documents.tagged_text import Close, Empty, Open, Part
 
@@ -106,11 +107,7 @@ class _Unit:
         stack = [target]
 
         def add_text(text: str) -> None:
-            container = stack[-1]
-            if len(container):
-                container[-1].tail = (container[-1].tail or "") + text
-            else:
-                container.text = (container.text or "") + text
+            append_text(stack[-1], text)
 
         add_text(self.lead)
         for part in translated:
