@@ -23,14 +23,13 @@ def _digest(key: str) -> str:
 
 
 def gateway_clients(clients: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each client with its defaults filled in and `digests` (of `key`, `previous_key` and any
-    `keys`) instead of keys. An empty key is left out (check mode before the host's own key
-    exists)."""
+    """Each client with its defaults filled in and `digests` (of `key` and `previous_key`)
+    instead of keys. An empty key is left out (check mode before the host's own key exists)."""
     result = []
     for client in clients:
         if not isinstance(client, dict) or "name" not in client:
             raise AnsibleFilterError(f"gateway_clients: a client needs a name, got {type(client)}")
-        keys = [client.get("key", ""), client.get("previous_key", ""), *client.get("keys", [])]
+        keys = [client.get("key", ""), client.get("previous_key", "")]
         # None: no limit of its own (the built-in clients: the app servers' per-address bucket).
         limit = client.get("rate_limit", {})
         rate_limit = None if limit is None else {**DEFAULT_RATE_LIMIT, **limit}

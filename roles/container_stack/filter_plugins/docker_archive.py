@@ -42,9 +42,7 @@ def _host_image_ids(host_images: Images) -> dict[str, str]:
     return {tag: str(image["Id"]) for image in host_images for tag in image.get("RepoTags") or []}
 
 
-def archives_to_load(
-    images: list[dict[str, Any]], host_images: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+def archives_to_load(images: Images, host_images: Images) -> Images:
     """The images given with an archive whose reference the host lacks or holds with another ID."""
     on_host = _host_image_ids(host_images)
     return [
@@ -55,9 +53,7 @@ def archives_to_load(
     ]
 
 
-def images_to_pull(
-    images: list[dict[str, Any]], host_images: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+def images_to_pull(images: Images, host_images: Images) -> Images:
     """The images given without an archive that the host does not have yet (a pull of an image
     the host has changes nothing: docker_image only pulls a missing one)."""
     on_host = _host_image_ids(host_images)
@@ -69,7 +65,6 @@ def images_to_pull(
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
-            "docker_archive_image_id": docker_archive_image_id,
             "docker_archives_to_load": archives_to_load,
             "docker_images_to_pull": images_to_pull,
         }
