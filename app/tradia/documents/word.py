@@ -22,7 +22,8 @@ from lxml import etree
 
 from tradia.documents.model import DocumentRejected, Segment
 from tradia.documents.package import check_package
-from tradia.documents.tagged_text import Close, Open, Part
+from tradia.documents.stretches import Pieces, from_parts, to_parts
+from tradia.documents.tagged_text import Part
 
 # Parts besides the body whose paragraphs are shown to a reader. python-docx loads headers,
 # footers and comments as XML parts; footnotes and endnotes stay generic parts (bytes only).
@@ -128,13 +129,7 @@ class WordDocument:
             return None
         entry = _Paragraph(texts, [groups])
         self._paragraphs.append(entry)
-        if len(groups) == 1:
-            self.segments.append(Segment([texts[0]]))
-        else:
-            parts: list[Part] = []
-            for number, text in enumerate(texts, start=1):
-                parts += [Open(number), text, Close(number)]
-            self.segments.append(Segment(parts))
+        self.segments.append(Segment(to_parts(list(texts))))
         return entry
 
     @staticmethod
@@ -180,16 +175,7 @@ class WordDocument:
         return out.getvalue()
 
     def _fill(self, groups: list[_Group], translated: list[Part]) -> None:
-        if len(groups) == 1:
-            self._set(groups[0], "".join(p for p in translated if isinstance(p, str)))
-            return
         # Text between tags joins the stretch before it (or the first one).
-        collected: dict[int, list[str]] = {n: [] for n in range(1, len(groups) + 1)}
-        current = 1
-        for part in translated:
-            if isinstance(part, Open):
-                current = part.n
-            elif isinstance(part, str):
-                collected[current].append(part)
-        for number, group in enumerate(groups, start=1):
-            self._set(group, "".join(collected[number]))
+        pieces: Pieces = list(self._texts(groups))
+        for group, text in zip(groups, from_parts(pieces, translated), strict=True):
+            self._set(group, text)
