@@ -5,15 +5,12 @@ the one that signed it."""
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from cryptography import x509
+from role_check_mode import run_play
 
-ROOT = Path(__file__).parents[3]
 SKIPPED_SIGNING = (
     "internal_ca : Create the host's certificate signing request",
     "internal_ca : Sign the host's certificate with the CA (on the controller)",
@@ -28,26 +25,14 @@ pytestmark = [
 def _issue(tmp_path: Path, ca: str, **variables: object) -> tuple[x509.Certificate, set[str]]:
     """Runs internal_ca (the CA, then `issue`) for localhost; returns the certificate and the
     names of the tasks that ran (not skipped)."""
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(
-        yaml.safe_dump(
-            [
-                {
-                    "hosts": "localhost",
-                    "gather_facts": False,
-                    "tasks": [
-                        {"ansible.builtin.include_role": {"name": "internal_ca"}},
-                        {
-                            "ansible.builtin.include_role": {
-                                "name": "internal_ca",
-                                "tasks_from": "issue",
-                            }
-                        },
-                    ],
-                }
-            ]
-        )
-    )
+    play = {
+        "hosts": "localhost",
+        "gather_facts": False,
+        "tasks": [
+            {"ansible.builtin.include_role": {"name": "internal_ca"}},
+            {"ansible.builtin.include_role": {"name": "internal_ca", "tasks_from": "issue"}},
+        ],
+    }
     settings = {
         "internal_ca_dir": str(tmp_path / ca),
         "internal_ca_key_passphrase": "test-ca-passphrase-0123456789",
@@ -55,23 +40,9 @@ def _issue(tmp_path: Path, ca: str, **variables: object) -> tuple[x509.Certifica
         "internal_ca_cert_dir": str(tmp_path / "tls"),
         "internal_ca_cert_sans": ["DNS:localhost"],
         "internal_ca_install_crypto_library": False,
-        "ansible_python_interpreter": sys.executable,
         **variables,
     }
-    extra = tmp_path / "vars.json"
-    extra.write_text(json.dumps(settings))
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_ROLES_PATH": str(ROOT / "roles"),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-        "ANSIBLE_NOCOLOR": "1",
-    }
-    command = [
-        str(Path(sys.executable).parent / "ansible-playbook"),
-        "-i", "localhost,", "-c", "local", "-e", f"@{extra}", str(playbook),
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    result = run_play(play, settings, tmp_path, check=False, timeout=300)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     report = json.loads(result.stdout)
     ran = {

@@ -7,17 +7,14 @@ fast-hash oracle). The AI gateway's configuration: each client's keys only as SH
 role's own key file."""
 
 import hashlib
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import bcrypt
 import pytest
 import yaml
+from role_check_mode import run_play
 
-ROOT = Path(__file__).parents[3]
 KEY = "users-file-test-key-0123456789abcdef0123"
 NEW_KEY = "users-file-test-key-fedcba9876543210fedc"
 
@@ -31,57 +28,31 @@ pytestmark = [
 def _render(tmp_path: Path, variables: dict) -> tuple[dict[str, list[str]], dict[str, str]]:
     """Runs ai_server's traefik_config.yml and app_server's config.yml under tmp_path; returns
     the gateway's {client: key digests} and the app server's users file {user: hash}."""
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(
-        yaml.safe_dump(
-            [
-                {
-                    "hosts": "localhost",
-                    "gather_facts": False,
-                    "tasks": [
-                        {
-                            "name": "AI gateway configuration",
-                            "ansible.builtin.include_role": {
-                                "name": "ai_server",
-                                "tasks_from": "traefik_config",
-                            },
-                            "vars": {"ai_server_config_dir": str(tmp_path / "ai")},
-                        },
-                        {
-                            "name": "App server users file",
-                            "ansible.builtin.include_role": {
-                                "name": "app_server",
-                                "tasks_from": "config",
-                            },
-                            "vars": {"app_server_config_dir": str(tmp_path / "app")},
-                        },
-                    ],
-                }
-            ]
-        )
-    )
-    extra = tmp_path / "vars.json"
-    extra.write_text(
-        json.dumps(
+    play = {
+        "hosts": "localhost",
+        "gather_facts": False,
+        "tasks": [
             {
-                "app_server_ai_servers": ["https://ai1.example.org:11434"],
-                "app_server_ollama_model": "smollm2:135m",
-                "ansible_python_interpreter": sys.executable,
-                **variables,
-            }
-        )
-    )
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_ROLES_PATH": str(ROOT / "roles"),
-        "ANSIBLE_NOCOLOR": "1",
+                "name": "AI gateway configuration",
+                "ansible.builtin.include_role": {
+                    "name": "ai_server",
+                    "tasks_from": "traefik_config",
+                },
+                "vars": {"ai_server_config_dir": str(tmp_path / "ai")},
+            },
+            {
+                "name": "App server users file",
+                "ansible.builtin.include_role": {"name": "app_server", "tasks_from": "config"},
+                "vars": {"app_server_config_dir": str(tmp_path / "app")},
+            },
+        ],
     }
-    command = [
-        str(Path(sys.executable).parent / "ansible-playbook"),
-        "-i", "localhost,", "-c", "local", "-e", f"@{extra}", str(playbook),
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    extra = {
+        "app_server_ai_servers": ["https://ai1.example.org:11434"],
+        "app_server_ollama_model": "smollm2:135m",
+        **variables,
+    }
+    result = run_play(play, extra, tmp_path, check=False, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     keys = [variables["ai_server_api_key"]] + [
         value
