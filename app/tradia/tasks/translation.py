@@ -40,6 +40,18 @@ def build_translation_request(
     glossary: list[GlossaryEntry],
     *,
     keep_tags: bool = False,
+    context: tuple[str, str] | None = None,
 ) -> ChatRequest:
+    """`context`: the paragraph before this one and its translation (documents), sent as one
+    earlier exchange so the model keeps its terms and pronouns; the text to translate stays the
+    last user message."""
     system = translation_system_prompt(source, target, glossary, keep_tags=keep_tags)
-    return ChatRequest(model=model, messages=chat_messages(system, text), options=dict(_OPTIONS))
+    messages = chat_messages(system, text)
+    if context is not None:
+        before, translated = context
+        earlier = [
+            {"role": "user", "content": before},
+            {"role": "assistant", "content": translated},
+        ]
+        messages[1:1] = earlier
+    return ChatRequest(model=model, messages=messages, options=dict(_OPTIONS))
