@@ -119,6 +119,24 @@ class Settings(BaseSettings):
         2, ge=1, validation_alias=_env("TRADIA_PARSE_CONCURRENCY", "parse_concurrency")
     )
 
+    # --- document jobs ---
+    # Where jobs live (inputs, checkpoints, results): must survive a restart of the app.
+    jobs_dir: Path = Field(
+        Path("/var/lib/tradia/jobs"), validation_alias=_env("TRADIA_JOBS_DIR", "jobs_dir")
+    )
+    # Jobs translating at once; None: TRADIA_CONCURRENCY. Each segment still queues on its own.
+    job_concurrency: int | None = Field(
+        None, ge=1, validation_alias=_env("TRADIA_JOB_CONCURRENCY", "job_concurrency")
+    )
+    # How long a finished job and its result are kept for their owner.
+    job_retention_hours: float = Field(
+        24.0, gt=0, validation_alias=_env("TRADIA_JOB_RETENTION_HOURS", "job_retention_hours")
+    )
+    # Unfinished jobs per user.
+    max_jobs_per_user: int = Field(
+        5, ge=1, validation_alias=_env("TRADIA_MAX_JOBS_PER_USER", "max_jobs_per_user")
+    )
+
     # --- features ---
     languages: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["fr", "en", "ar", "es", "de", "it"],
