@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -107,6 +108,9 @@ def make_settings(upstream: str, **overrides: Any) -> Settings:
         "OLLAMA_TIMEOUT": 10,
         "OLLAMA_CONNECT_TIMEOUT": 2,
         "TRADIA_LOG_LEVEL": "WARNING",
+        # Each app its own document jobs directory (the default, /var/lib/tradia/jobs, is the
+        # container's volume).
+        "TRADIA_JOBS_DIR": tempfile.mkdtemp(prefix="tradia-jobs-"),
     }
     values.update(overrides)
     return Settings(**values)
@@ -155,6 +159,7 @@ class AppProcess:
             "TRADIA_HOST": "127.0.0.1",
             "TRADIA_PORT": str(self.port),
             "TRADIA_LOG_LEVEL": "INFO",
+            "TRADIA_JOBS_DIR": str(log.parent / f"jobs-{self.port}"),
             **env,
         }
         self._log_file = log.open("w")

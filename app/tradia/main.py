@@ -19,6 +19,8 @@ from tradia.core.logging import configure_logging
 from tradia.docs_ui import install_docs
 from tradia.generation import LLMService
 from tradia.glossary import Glossary
+from tradia.jobs.runner import JobRunner
+from tradia.jobs.store import JobStore
 from tradia.metrics import Metrics
 from tradia.queue import GenerationQueue
 from tradia.security import (
@@ -50,17 +52,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics.generations_running.set_function(lambda: queue.running)
         async with build_http_client(settings) as http:
             client = OllamaClient(http, settings)
+            llm = LLMService(client, queue, metrics, settings)
+            parse_slots = asyncio.Semaphore(settings.parse_concurrency)
+            jobs = JobRunner(JobStore(settings.jobs_dir), settings, llm, glossary, parse_slots)
             app.state.tradia = AppState(
                 settings=settings,
                 http=http,
                 client=client,
                 queue=queue,
                 metrics=metrics,
-                llm=LLMService(client, queue, metrics, settings),
+                llm=llm,
                 glossary=glossary,
-                parse_slots=asyncio.Semaphore(settings.parse_concurrency),
+                parse_slots=parse_slots,
+                jobs=jobs,
             )
-            yield
+            # Jobs left unfinished by the previous process carry on (or fail, saying why).
+            await jobs.start()
+            try:
+                yield
+            finally:
+                await jobs.stop()
 
     docs = settings.docs_enabled
     app = FastAPI(

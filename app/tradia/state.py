@@ -10,6 +10,7 @@ import httpx
 from tradia.core.config import Settings
 from tradia.generation import LLMService
 from tradia.glossary import Glossary
+from tradia.jobs.runner import JobRunner
 from tradia.metrics import Metrics
 from tradia.queue import GenerationQueue
 from tradia.upstream.ollama_client import OllamaClient
@@ -26,3 +27,5 @@ class AppState:
     glossary: Glossary
     # Documents being parsed, all requests together (TRADIA_PARSE_CONCURRENCY).
     parse_slots: asyncio.Semaphore
+    # Document jobs: stored under TRADIA_JOBS_DIR, run in the background.
+    jobs: JobRunner

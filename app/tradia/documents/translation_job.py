@@ -4,21 +4,24 @@ Each segment takes its own turn in the generation queue, so a long document neve
 interactive users. A segment whose generation fails or whose markup comes back damaged keeps
 its original text and is listed in the file's report; an upstream failure that will not go away
 (unreachable, refused key, missing model) ends the job with an error.
+
+Each segment's outcome goes to `on_segment` as it is known (the job store's checkpoint), and the
+segments already in `resume` are not sent again: a job stopped midway carries on where it was.
+Each request carries the segment before it in the same file, with its translation, so terms and
+pronouns stay consistent from one paragraph to the next.
 """
 
 from __future__ import annotations
 
-import base64
 import io
 import zipfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from tradia.api.events import (
     DocumentEntry,
     DocumentsEvent,
-    DownloadEvent,
     Event,
     FileDoneEvent,
     ProgressEvent,
@@ -36,6 +39,7 @@ from tradia.documents.model import (
 from tradia.documents.tagged_text import Part, TagMismatch, parse_model_output
 from tradia.generation import LLMService
 from tradia.glossary import Glossary
+from tradia.jobs.store import Checkpoint
 from tradia.tasks.translation import build_translation_request
 from tradia.upstream.errors import ErrorKind, UpstreamError
 
@@ -52,6 +56,15 @@ class _File:
     error: str | None = None
     failed: list[SegmentFailure] = field(default_factory=list)
     output: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Package:
+    """What the user downloads: one file in its format, or a ZIP."""
+
+    filename: str
+    media_type: str
+    payload: bytes
 
 
 def output_name(name: str, target: str) -> str:
@@ -84,6 +97,10 @@ class DocumentJob:
     # Longest paragraph sent to the model, as for an interactive text.
     max_chars: int
     files: list[_File] = field(default_factory=list)
+    # Per file (by its place in `files`): the segments done before a restart.
+    resume: dict[int, dict[int, Checkpoint]] = field(default_factory=dict)
+    # Called with (file number, checkpoint) as each segment's outcome is known.
+    on_segment: Callable[[int, Checkpoint], None] | None = None
 
     def add(self, name: str, data: bytes) -> None:
         try:
@@ -100,14 +117,28 @@ class DocumentJob:
         except DocumentRejected as exc:
             self.files.append(_File(name, None, error=str(exc)))
 
+    def rejected(self, name: str, error: str) -> None:
+        """A file refused before it was parsed (unreadable after a restart)."""
+        self.files.append(_File(name, None, error=error))
+
     async def _translate(
-        self, file: str, segment: Segment, translated: list[list[Part]]
+        self,
+        file: str,
+        segment: Segment,
+        context: tuple[str, str] | None,
+        translated: list[str],
     ) -> AsyncIterator[QueuedEvent]:
-        """Yields the segment's place in the queue, then appends its translation to
+        """Yields the segment's place in the queue, then appends the model's answer to
         `translated`."""
         entries = self.glossary.matching(segment.plain, self.source, self.target)
         request = build_translation_request(
-            self.model, segment.text, self.source, self.target, entries, keep_tags=segment.tagged
+            self.model,
+            segment.text,
+            self.source,
+            self.target,
+            entries,
+            keep_tags=segment.tagged,
+            context=context,
         )
         run = self.llm.generation("document", self.user, request, emit_tokens=False)
         async for event in run.progress():
@@ -119,15 +150,33 @@ class DocumentJob:
         answer = generation.text.strip()
         if not answer:
             raise _SegmentFailed("empty", "the AI server returned nothing")
+        translated.append(answer)
+
+    @staticmethod
+    def _parts(segment: Segment, answer: str) -> list[Part]:
         if not segment.tagged:
-            translated.append([answer])
-            return
+            return [answer]
         try:
-            translated.append(parse_model_output(answer, segment.parts))
+            return parse_model_output(answer, segment.parts)
         except TagMismatch as exc:
             raise _SegmentFailed(
                 "markup_lost", f"the inline markup was not kept ({exc})", answer
             ) from exc
+
+    def _resumed(
+        self, file: _File, index: int, segment: Segment, earlier: Checkpoint
+    ) -> list[Part] | None:
+        if earlier.failure is None and earlier.answer is not None:
+            return self._parts(segment, earlier.answer)
+        if earlier.failure is not None:
+            file.failed.append(earlier.failure)
+        if earlier.answer is not None and isinstance(file.document, KeepsForReview):
+            file.document.keep_for_review(index, earlier.answer)
+        return None
+
+    def _checkpoint(self, number: int, checkpoint: Checkpoint) -> None:
+        if self.on_segment is not None:
+            self.on_segment(number, checkpoint)
 
     async def run(self) -> AsyncIterator[Event]:
         total = sum(len(f.document.segments) for f in self.files if f.document)
@@ -144,16 +193,30 @@ class DocumentJob:
         )
         done = 0
         consecutive_failures = 0
-        for file in self.files:
+        for number, file in enumerate(self.files):
             if file.document is None:
                 continue
+            resumed = self.resume.get(number, {})
             translations: list[list[Part] | None] = []
+            context: tuple[str, str] | None = None
             for index, segment in enumerate(file.document.segments):
-                translated: list[list[Part]] = []
+                earlier = resumed.get(index)
+                if earlier is not None:
+                    # Done before a restart: its outcome as it was, nothing sent again.
+                    translations.append(self._resumed(file, index, segment, earlier))
+                    context = (segment.text, earlier.answer) if earlier.failure is None else None
+                    done += 1
+                    yield ProgressEvent(file=file.name, done=done, total=total)
+                    continue
+                translated: list[str] = []
                 try:
-                    async for event in self._translate(file.name, segment, translated):
+                    async for event in self._translate(file.name, segment, context, translated):
                         yield event
+                    answer = translated[0]
+                    translations.append(self._parts(segment, answer))
                     consecutive_failures = 0
+                    context = (segment.text, answer)
+                    self._checkpoint(number, Checkpoint(index, answer))
                 except (UpstreamError, _SegmentFailed) as exc:
                     if isinstance(exc, UpstreamError):
                         if exc.kind not in _SEGMENT_FAILURES:
@@ -166,15 +229,17 @@ class DocumentJob:
                         reason, message = exc.reason, exc.message
                         if exc.answer is not None and isinstance(file.document, KeepsForReview):
                             file.document.keep_for_review(index, exc.answer)
-                    file.failed.append(
-                        SegmentFailure(
-                            segment=index + 1,
-                            reason=reason,
-                            message=message,
-                            excerpt=segment.plain[:_EXCERPT],
-                        )
+                    failure = SegmentFailure(
+                        segment=index + 1,
+                        reason=reason,
+                        message=message,
+                        excerpt=segment.plain[:_EXCERPT],
                     )
-                translations.append(translated[0] if translated else None)
+                    file.failed.append(failure)
+                    translations.append(None)
+                    context = None
+                    kept = exc.answer if isinstance(exc, _SegmentFailed) else None
+                    self._checkpoint(number, Checkpoint(index, kept, failure))
                 done += 1
                 yield ProgressEvent(file=file.name, done=done, total=total)
             file.output = file.document.rebuild(translations)
@@ -185,9 +250,9 @@ class DocumentJob:
                 failed=file.failed,
                 note=_note(file.name),
             )
-        yield self._download()
 
-    def _download(self) -> DownloadEvent:
+    def package(self) -> Package:
+        """The download, once `run()` has ended."""
         finished = [f for f in self.files if f.output is not None]
         if not finished:
             raise UpstreamError(ErrorKind.GENERATION_FAILED, "No file could be translated.")
@@ -207,11 +272,7 @@ class DocumentJob:
                 if report:
                     archive.writestr("tradia-report.txt", report)
             payload = buffer.getvalue()
-        return DownloadEvent(
-            filename=name,
-            media_type=media_type,
-            data_base64=base64.b64encode(payload).decode("ascii"),
-        )
+        return Package(filename=name, media_type=media_type, payload=payload)
 
     def _report(self) -> str:
         lines = []
