@@ -18,7 +18,7 @@ from tradia.core.config import Settings
 from tradia.core.logging import configure_logging
 from tradia.docs_ui import install_docs
 from tradia.generation import LLMService
-from tradia.glossary import Glossary
+from tradia.glossary import GlossaryFile
 from tradia.jobs.runner import JobRunner
 from tradia.jobs.store import JobStore
 from tradia.metrics import Metrics
@@ -42,7 +42,8 @@ _JSON_MARGIN = 16 * 1024
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()  # type: ignore[call-arg]
     configure_logging(settings.log_level)
-    glossary = Glossary.load(settings.glossary_file)
+    # Read now: a bad terminology file stops the start with a message naming the entry.
+    glossary = GlossaryFile(settings.glossary_file)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

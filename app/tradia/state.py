@@ -9,7 +9,7 @@ import httpx
 
 from tradia.core.config import Settings
 from tradia.generation import LLMService
-from tradia.glossary import Glossary
+from tradia.glossary import GlossaryFile
 from tradia.jobs.runner import JobRunner
 from tradia.metrics import Metrics
 from tradia.queue import GenerationQueue
@@ -24,7 +24,8 @@ class AppState:
     queue: GenerationQueue
     metrics: Metrics
     llm: LLMService
-    glossary: Glossary
+    # The terminology file, read again when it changes: take `.current` once per request.
+    glossary: GlossaryFile
     # Documents being parsed, all requests together (TRADIA_PARSE_CONCURRENCY).
     parse_slots: asyncio.Semaphore
     # Document jobs: stored under TRADIA_JOBS_DIR, run in the background.

@@ -68,8 +68,11 @@ class ProtectedChange(_Model):
 
 class GlossaryUse(_Model):
     term: str
+    # What the output must hold: the glossary's translation, or the term itself for a
+    # do-not-translate term.
     translation: str
     applied: bool
+    kind: Literal["glossary", "do_not_translate"] = "glossary"
 
 
 class Explanation(_Model):
@@ -149,6 +152,15 @@ class SegmentFailure(_Model):
     reason: str
     message: str
     excerpt: str
+
+
+class TermMissing(_Model):
+    """A required term (glossary translation, do-not-translate term) not found in a segment's
+    translation."""
+
+    segment: int
+    term: str
+    expected: str
 
 
 class FileDoneEvent(_Model):

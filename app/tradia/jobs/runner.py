@@ -20,7 +20,7 @@ from tradia.api.events import DocumentsEvent, Event, FileDoneEvent, ProgressEven
 from tradia.core.config import Settings
 from tradia.documents.translation_job import DocumentJob
 from tradia.generation import LLMService
-from tradia.glossary import Glossary
+from tradia.glossary import GlossaryFile
 from tradia.jobs.models import (
     Formality,
     Job,
@@ -59,7 +59,7 @@ class JobRunner:
         store: JobStore,
         settings: Settings,
         llm: LLMService,
-        glossary: Glossary,
+        glossary: GlossaryFile,
         parse_slots: asyncio.Semaphore,
     ) -> None:
         self.store = store
@@ -283,7 +283,8 @@ class JobRunner:
         store = self.store
         document = DocumentJob(
             llm=self.llm,
-            glossary=self.glossary,
+            # The terminology as it is when the job starts, for all its segments.
+            glossary=self.glossary.current,
             user=record.owner,
             model=job.model,
             source=None if job.source == "auto" else job.source,

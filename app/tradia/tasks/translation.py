@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tradia.glossary import GlossaryEntry
+from tradia.tasks.formality import Formality, formality_instruction
 from tradia.tasks.messages import chat_messages, language_name
 from tradia.upstream.ollama_client import ChatRequest
 
@@ -11,7 +14,13 @@ _OPTIONS = {"temperature": 0.1}
 
 
 def translation_system_prompt(
-    source: str | None, target: str, glossary: list[GlossaryEntry], *, keep_tags: bool = False
+    source: str | None,
+    target: str,
+    glossary: list[GlossaryEntry],
+    *,
+    keep_tags: bool = False,
+    keep: Sequence[str] = (),
+    formality: Formality = "default",
 ) -> str:
     origin = f"from {language_name(source)} " if source else ""
     lines = [
@@ -29,6 +38,12 @@ def translation_system_prompt(
     if glossary:
         lines.append("Use exactly these translations of the organisation's terminology:")
         lines.extend(f'- "{e.term}" -> "{e.translation}"' for e in glossary)
+    if keep:
+        terms = ", ".join(f'"{term}"' for term in keep)
+        lines.append(f"Keep these terms exactly as written, untranslated: {terms}.")
+    address = formality_instruction(target, formality)
+    if address:
+        lines.append(address)
     return "\n".join(lines)
 
 
@@ -41,11 +56,15 @@ def build_translation_request(
     *,
     keep_tags: bool = False,
     context: tuple[str, str] | None = None,
+    keep: Sequence[str] = (),
+    formality: Formality = "default",
 ) -> ChatRequest:
     """`context`: the paragraph before this one and its translation (documents), sent as one
     earlier exchange so the model keeps its terms and pronouns; the text to translate stays the
-    last user message."""
-    system = translation_system_prompt(source, target, glossary, keep_tags=keep_tags)
+    last user message. `keep`: the do-not-translate terms of the text (Glossary.protected)."""
+    system = translation_system_prompt(
+        source, target, glossary, keep_tags=keep_tags, keep=keep, formality=formality
+    )
     messages = chat_messages(system, text)
     if context is not None:
         before, translated = context

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from tradia.api.deps import StateDep
 from tradia.documents.formats import SUPPORTED_EXTENSIONS
+from tradia.tasks.formality import has_formality
 from tradia.tasks.reformulation import TONES
 from tradia.upstream.errors import UpstreamError
 from tradia.upstream.ollama_client import ModelDetails, normalise_model_name
@@ -31,6 +32,7 @@ RTL_LANGUAGES = frozenset({"ar"})
 @router.get("/settings")
 async def settings(state: StateDep) -> dict[str, Any]:
     config = state.settings
+    terminology = state.glossary.current
     models: list[dict[str, Any]] = []
     upstream_error: dict[str, str] | None = None
     try:
@@ -62,6 +64,8 @@ async def settings(state: StateDep) -> dict[str, Any]:
         "models": models,
         "upstream_error": upstream_error,
         "tones": [{"id": t.id, "labels": t.labels} for t in TONES],
+        # The targets where formal or informal address can be asked for.
+        "formality_languages": [code for code in config.languages if has_formality(code)],
         "limits": {
             "max_chars": config.max_chars,
             "max_file_bytes": config.max_file_bytes,
@@ -71,7 +75,8 @@ async def settings(state: StateDep) -> dict[str, Any]:
         "features": {
             "minutes_photo": any(m["vision"] for m in models),
             "document_extensions": list(SUPPORTED_EXTENSIONS),
-            "glossary": state.glossary.pairs(),
+            "glossary": terminology.pairs(),
+            "do_not_translate": len(terminology.do_not_translate),
         },
         "queue": {"capacity": state.queue.capacity},
     }

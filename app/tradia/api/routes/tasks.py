@@ -27,6 +27,7 @@ from tradia.generation import Generation
 from tradia.glossary import glossary_report
 from tradia.state import AppState
 from tradia.tasks.correction import build_correction_request, correction_result
+from tradia.tasks.formality import ADDRESS, Formality, has_formality
 from tradia.tasks.language_detection import detect_language
 from tradia.tasks.minutes import build_minutes_request, minutes_result
 from tradia.tasks.reformulation import (
@@ -65,6 +66,8 @@ class TranslateIn(BaseModel):
     source: str = "auto"
     target: str
     model: ModelName = None
+    # Formal or informal address: only for targets in tasks/formality.py (else 422).
+    formality: Formality = "default"
 
 
 class CorrectIn(BaseModel):
@@ -102,6 +105,16 @@ def check_language(state: AppState, code: str) -> None:
         )
 
 
+def check_formality(target: str, formality: Formality) -> None:
+    if formality != "default" and not has_formality(target):
+        raise RequestRejected(
+            422,
+            "formality_unsupported",
+            f"A {formality} translation cannot be asked for '{target}', which makes no such"
+            f" difference; only for: {', '.join(ADDRESS)}. Leave formality at 'default'.",
+        )
+
+
 def choose_model(state: AppState, model: str | None) -> str:
     """The model a request names, or the default; only those the deployment offers."""
     chosen = model or state.settings.ollama_model
@@ -136,20 +149,26 @@ async def translate(body: TranslateIn, state: StateDep, user: UserDep) -> NDJSON
     check_language(state, body.target)
     if body.source != "auto":
         check_language(state, body.source)
+    check_formality(body.target, body.formality)
     model = choose_model(state, body.model)
+    # This request's terminology, whatever reloads happen while it streams.
+    glossary = state.glossary.current
 
     async def events() -> AsyncIterator[Event]:
         source: str | None = None if body.source == "auto" else body.source
         if source is None:
             source = detect_language(body.text, state.settings.languages)
             yield DetectedEvent(language=source)
-        entries = state.glossary.matching(body.text, source, body.target)
-        request = build_translation_request(model, body.text, source, body.target, entries)
+        entries = glossary.matching(body.text, source, body.target)
+        keep = glossary.protected(body.text)
+        request = build_translation_request(
+            model, body.text, source, body.target, entries, keep=keep, formality=body.formality
+        )
 
         def result(generation: Generation) -> TranslationResult:
             require_text(generation)
             return TranslationResult(
-                text=generation.text, glossary=glossary_report(entries, generation.text)
+                text=generation.text, glossary=glossary_report(entries, generation.text, keep)
             )
 
         async for event in generate(state, user, "translation", request, result):
