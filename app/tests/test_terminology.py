@@ -284,3 +284,8 @@ def test_unknown_formality_is_a_validation_error(client: httpx.Client) -> None:
     )
     assert answer.status_code == 422
     assert answer.json()["error"] == "invalid_request"
+
+
+def test_an_empty_file_setting_means_no_terminology() -> None:
+    # What the role sets when the inventory has no glossary and no do-not-translate term.
+    assert make_settings("http://127.0.0.1:9", TRADIA_GLOSSARY_FILE="").glossary_file is None

@@ -10,7 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The model-name rule of the Ansible modules too (model_names.py says how the copies stay one).
@@ -178,6 +178,12 @@ class Settings(BaseSettings):
                 if key in data:
                     data[key] = _split_csv(data[key])
         return data
+
+    @field_validator("glossary_file", mode="before")
+    @classmethod
+    def _empty_means_none(cls, value: object) -> object:
+        # The role says "no terminology" with TRADIA_GLOSSARY_FILE="" (not Path("."): a folder).
+        return None if value == "" else value
 
     @model_validator(mode="after")
     def _check(self) -> Self:
