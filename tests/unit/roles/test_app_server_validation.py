@@ -51,6 +51,10 @@ CASES = [
     ("app_server_ollama_model", "llama 3.1", {}, "Check the offered models"),
     ("app_server_concurrency", -1, {}, "Check the rate limit and HSTS"),
     ("app_server_concurrency", "many", {}, SPEC),
+    ("app_server_document_retention_hours", 0, {}, "Check the document jobs"),
+    ("app_server_document_retention_hours", "a day", {}, SPEC),
+    ("app_server_max_jobs_per_user", 0, {}, "Check the document jobs"),
+    ("app_server_max_jobs_per_user", "five", {}, SPEC),
     ("app_server_models", ["llama 3.1"], {}, "Check the offered models"),
     # The default model must be one of them (the app would refuse to start).
     ("app_server_models", ["qwen3:8b"], {}, "Check the offered models"),
