@@ -417,3 +417,23 @@ def test_store_refuses_ids_that_would_leave_its_directory(tmp_path: Path) -> Non
         with pytest.raises(ValueError, match="invalid job id"):
             store.read_input(job_id, 0)
     assert victim.exists()
+
+
+def test_formality_and_missing_terms_reach_the_job(
+    sim: Simulator, upstream: Upstream, tmp_path: Path
+) -> None:
+    glossary = tmp_path / "glossary.csv"
+    glossary.write_text("source,target,term,translation\nfr,de,rapport,Bericht\n", "utf-8")
+    with serving(sim, tmp_path / "jobs", TRADIA_GLOSSARY_FILE=str(glossary)) as app:
+        refused = create(app.client, target="en", formality="formal")
+        assert refused.status_code == 422
+        assert refused.json()["error"] == "formality_unsupported"
+        created = create(app.client, target="de", source="fr", formality="informal").json()
+        assert created["formality"] == "informal"
+        body = finished(app.client, created["id"])
+    system = upstream.requests[0].messages[0]["content"]
+    assert '"du"' in system
+    # The simulator echoes the French text: "Bericht" is missing from every segment.
+    missing = body["files"][0]["terms_missing"]
+    assert [m["segment"] for m in missing] == list(range(1, len(PARAGRAPHS) + 1))
+    assert {(m["term"], m["expected"]) for m in missing} == {("rapport", "Bericht")}

@@ -27,6 +27,7 @@ from tradia.api.events import (
     ProgressEvent,
     QueuedEvent,
     SegmentFailure,
+    TermMissing,
 )
 from tradia.documents.formats import FORMATS, MEDIA_TYPES, open_document, output_suffix
 from tradia.documents.model import (
@@ -38,8 +39,9 @@ from tradia.documents.model import (
 )
 from tradia.documents.tagged_text import Part, TagMismatch, parse_model_output
 from tradia.generation import LLMService
-from tradia.glossary import Glossary
+from tradia.glossary import Glossary, missing_terms
 from tradia.jobs.store import Checkpoint
+from tradia.tasks.formality import Formality
 from tradia.tasks.translation import build_translation_request
 from tradia.upstream.errors import ErrorKind, UpstreamError
 
@@ -55,6 +57,7 @@ class _File:
     document: Document | None
     error: str | None = None
     failed: list[SegmentFailure] = field(default_factory=list)
+    terms_missing: list[TermMissing] = field(default_factory=list)
     output: bytes | None = None
 
 
@@ -96,6 +99,7 @@ class DocumentJob:
     as_zip: bool
     # Longest paragraph sent to the model, as for an interactive text.
     max_chars: int
+    formality: Formality = "default"
     files: list[_File] = field(default_factory=list)
     # Per file (by its place in `files`): the segments done before a restart.
     resume: dict[int, dict[int, Checkpoint]] = field(default_factory=dict)
@@ -139,6 +143,8 @@ class DocumentJob:
             entries,
             keep_tags=segment.tagged,
             context=context,
+            keep=self.glossary.protected(segment.plain),
+            formality=self.formality,
         )
         run = self.llm.generation("document", self.user, request, emit_tokens=False)
         async for event in run.progress():
@@ -174,6 +180,11 @@ class DocumentJob:
             file.document.keep_for_review(index, earlier.answer)
         return None
 
+    def _check_terms(self, file: _File, index: int, segment: Segment, answer: str) -> None:
+        entries = self.glossary.matching(segment.plain, self.source, self.target)
+        keep = self.glossary.protected(segment.plain)
+        file.terms_missing.extend(missing_terms(index + 1, entries, keep, answer))
+
     def _checkpoint(self, number: int, checkpoint: Checkpoint) -> None:
         if self.on_segment is not None:
             self.on_segment(number, checkpoint)
@@ -204,7 +215,10 @@ class DocumentJob:
                 if earlier is not None:
                     # Done before a restart: its outcome as it was, nothing sent again.
                     translations.append(self._resumed(file, index, segment, earlier))
-                    context = (segment.text, earlier.answer) if earlier.failure is None else None
+                    context = None
+                    if earlier.failure is None and earlier.answer is not None:
+                        context = (segment.text, earlier.answer)
+                        self._check_terms(file, index, segment, earlier.answer)
                     done += 1
                     yield ProgressEvent(file=file.name, done=done, total=total)
                     continue
@@ -216,6 +230,7 @@ class DocumentJob:
                     translations.append(self._parts(segment, answer))
                     consecutive_failures = 0
                     context = (segment.text, answer)
+                    self._check_terms(file, index, segment, answer)
                     self._checkpoint(number, Checkpoint(index, answer))
                 except (UpstreamError, _SegmentFailed) as exc:
                     if isinstance(exc, UpstreamError):

@@ -7,11 +7,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tradia.api.events import SegmentFailure
+from tradia.api.events import SegmentFailure, TermMissing
+from tradia.tasks.formality import Formality
 
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 FileState = Literal["waiting", "running", "done", "rejected", "failed"]
-Formality = Literal["default", "formal", "informal"]
 TERMINAL: frozenset[str] = frozenset({"done", "failed", "cancelled"})
 
 
@@ -31,7 +31,8 @@ class JobFile(_Model):
     # Why the file was rejected or failed.
     error: str | None = None
     failed_segments: list[SegmentFailure] = Field(default_factory=list)
-    terms_missing: list[str] = Field(default_factory=list)
+    # Required terms (glossary, do-not-translate) not found in a segment's translation.
+    terms_missing: list[TermMissing] = Field(default_factory=list)
     output: str | None = None
     note: str | None = None
 

@@ -278,6 +278,7 @@ class JobRunner:
         job.error = None
         for file in job.files:
             file.done, file.failed_segments, file.state = 0, [], "waiting"
+            file.terms_missing = []
         self._save(record)
         self._publish_job(record)
         store = self.store
@@ -291,6 +292,7 @@ class JobRunner:
             target=job.target,
             as_zip=record.as_zip,
             max_chars=self.settings.max_chars,
+            formality=job.formality,
             on_segment=lambda number, checkpoint: store.add_checkpoint(job.id, number, checkpoint),
         )
         # Parsed only now, not while queued: a parsed document holds its whole tree in memory.
@@ -340,6 +342,7 @@ class JobRunner:
                     file.done += 1
                 elif isinstance(event, FileDoneEvent):
                     file.state = "done"
+                    file.terms_missing = list(document.files[current].terms_missing)
                     file.failed_segments = list(event.failed)
                     file.output = event.output
                     file.note = event.note

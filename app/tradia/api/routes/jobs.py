@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from tradia.api.deps import StateDep, UserDep
 from tradia.api.errors import RequestRejected, error_responses
 from tradia.api.routes.documents import check_request, received_files
-from tradia.api.routes.tasks import stream_doc
+from tradia.api.routes.tasks import check_formality, stream_doc
 from tradia.api.streaming import NDJSONResponse, ndjson_response
 from tradia.core.model_names import MODEL_NAME_PATTERN
 from tradia.jobs.models import Formality, Job, JobEvent, JobList, JobRecord
@@ -52,6 +52,7 @@ async def create_job(
     them, a segment at a time, through the same queue as every other task. Follow it with
     `/events`; download with `/result`."""
     chosen = check_request(state, files, source, target, model)
+    check_formality(target, formality)
     received = await received_files(state, files)
     limit = state.settings.max_jobs_per_user
     if state.jobs.unfinished(user) >= limit:
