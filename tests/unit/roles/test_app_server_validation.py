@@ -3,6 +3,8 @@
 The same harness as the ai_server table: the real role, in check mode, against localhost. Each
 case names the check that must refuse it (SPEC: argument_specs; else a task of validate.yml)."""
 
+from pathlib import Path
+
 import pytest
 from role_check_mode import (
     ARG_SPEC,
@@ -22,6 +24,19 @@ BASELINE = {
     "app_server_image_build_src": str(ROOT / "app"),
 }
 GOOD_HASH = "$2y$10$" + "a" * 53
+TERMS = "Check the terminology (glossary entries, the CSV, the do-not-translate terms)"
+TERMINOLOGY = Path(__file__).parent / "terminology"
+
+
+def _term(**changes: str) -> dict[str, str]:
+    return {
+        "source": "fr",
+        "target": "en",
+        "term": "compte rendu",
+        "translation": "minutes",
+        **changes,
+    }
+
 
 CASES = [
     # (variable, bad value, extra variables, the check that refuses it)
@@ -55,6 +70,24 @@ CASES = [
     ("app_server_document_retention_hours", "a day", {}, SPEC),
     ("app_server_max_jobs_per_user", 0, {}, "Check the document jobs"),
     ("app_server_max_jobs_per_user", "five", {}, SPEC),
+    # The terminology: each entry's shape (argument_specs), then its values and the CSV.
+    ("app_server_glossary", ["fr,en,compte rendu,minutes"], {}, SPEC),
+    ("app_server_glossary", [{"source": "fr", "target": "en", "term": "compte rendu"}], {}, SPEC),
+    ("app_server_glossary", [_term(target="xx")], {}, TERMS),
+    # Known to the app but not offered by this deployment (TRADIA_LANGUAGES' default).
+    ("app_server_glossary", [_term(target="nl")], {}, TERMS),
+    ("app_server_glossary", [_term(term=" ")], {}, TERMS),
+    (
+        "app_server_glossary",
+        [_term(), _term(term="Compte  rendu", translation="report")],
+        {},
+        TERMS,
+    ),
+    ("app_server_glossary_csv", "/nonexistent/glossary.csv", {}, TERMS),
+    ("app_server_glossary_csv", str(TERMINOLOGY / "glossary-without-translation.csv"), {}, TERMS),
+    ("app_server_do_not_translate", ["Tradia", ""], {}, TERMS),
+    ("app_server_do_not_translate", [{"name": "Tradia"}], {}, TERMS),
+    ("app_server_do_not_translate", {"Tradia": "keep"}, {}, SPEC),
     ("app_server_models", ["llama 3.1"], {}, "Check the offered models"),
     # The default model must be one of them (the app would refuse to start).
     ("app_server_models", ["qwen3:8b"], {}, "Check the offered models"),
