@@ -80,4 +80,4 @@ def test_the_apps_own_page_still_posts(page) -> None:
     page.set_input_files("#do-files", str(DATA / "cours.xml"))
     page.select_option("#do-target", "en")
     page.click("#do-run")
-    page.wait_for_selector("#do-download:not([hidden])", timeout=30000)
+    page.wait_for_selector("#do-jobs a.download:not([hidden])", timeout=30000)

@@ -113,9 +113,9 @@ def test_scenari_file_comes_back_with_markup(page, artifacts: Path, tmp_path: Pa
     page.set_input_files("#do-files", str(DATA / "cours.xml"))
     page.select_option("#do-target", "en")
     page.click("#do-run")
-    link = page.wait_for_selector("#do-download:not([hidden])", timeout=30000)
-    assert page.evaluate("document.querySelector('#do-progress').value") == 5
-    assert "cours.xml : 5 segments traduits" in page.text_content("#do-report")
+    link = page.wait_for_selector("#do-jobs a.download:not([hidden])", timeout=30000)
+    assert page.evaluate("document.querySelector('#do-jobs progress').value") == 5
+    assert "5 / 5 segments" in page.text_content("#do-jobs")
     with page.expect_download() as info:
         link.click()
     target = tmp_path / info.value.suggested_filename
