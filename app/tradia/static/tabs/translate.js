@@ -1,15 +1,35 @@
 // The translation tab: the answer streams into #tr-output token by token.
-import { $ } from "../shared/dom.js";
+import { $, element } from "../shared/dom.js";
 import { addHistory } from "../shared/history.js";
 import { languageLabel, t } from "../shared/i18n.js";
 import { checkText, restoreInput, runStream, setupTextTask, updateCounter } from "../shared/runner.js";
-import { defaultTarget, fillLanguageSelect } from "../shared/settings.js";
+import { defaultTarget, fillLanguageSelect, option } from "../shared/settings.js";
 import { state } from "../shared/state.js";
 
 export const task = "translate";
 const prefix = "tr";
 // The language the app detected in the last text, for the swap button when the source is "auto".
 let detected = null;
+const FORMALITIES = ["default", "formal", "informal"];
+
+// Formal or informal address: offered only for the targets /api/settings lists.
+function renderFormality() {
+  const languages = state.settings?.formality_languages;
+  $("tr-formality-row").hidden = !(Array.isArray(languages) && languages.includes($("tr-target").value));
+}
+
+function formality() {
+  return $("tr-formality-row").hidden ? "default" : $("tr-formality").value;
+}
+
+// "Glossary: 1/3 terms applied", then each required term the translation lacks.
+function glossaryReport(report) {
+  const ok = report.filter((g) => g.applied).length;
+  const missing = report.filter((g) => !g.applied)
+    .map((g) => (g.kind === "do_not_translate" ? `“${g.term}”` : `“${g.translation}” (${g.term})`));
+  const summary = t("glossary_applied", { ok, all: report.length });
+  return missing.length ? `${summary} · ${t("jobs_terms_missing", { terms: missing.join(", ") })}` : summary;
+}
 
 async function translate() {
   const text = checkText(prefix);
@@ -27,7 +47,10 @@ async function translate() {
   const outcome = await runStream({
     prefix,
     url: "/api/translate",
-    body: { text, source: $("tr-source").value, target: $("tr-target").value, model: $("model-select").value },
+    body: {
+      text, source: $("tr-source").value, target: $("tr-target").value, model: $("model-select").value,
+      formality: formality(),
+    },
     onToken: (piece) => output.append(piece),
     onEvent: (event) => {
       if (event.type === "detected" && event.language) {
@@ -35,10 +58,7 @@ async function translate() {
         $("tr-detected").textContent = t("detected", { lang: languageLabel(event.language) });
       } else if (event.type === "result") {
         output.textContent = event.text;
-        if (event.glossary?.length) {
-          const ok = event.glossary.filter((g) => g.applied).length;
-          $("tr-glossary").textContent = t("glossary_applied", { ok, all: event.glossary.length });
-        }
+        if (event.glossary?.length) $("tr-glossary").textContent = glossaryReport(event.glossary);
       }
     },
   });
@@ -56,6 +76,7 @@ function swapLanguages() {
   const to = target.value;
   source.value = to;
   target.value = from;
+  renderFormality();
   const translated = $("tr-output").textContent;
   if (translated) {
     $("tr-input").value = translated;
@@ -66,6 +87,11 @@ function swapLanguages() {
 
 export function setup() {
   setupTextTask(prefix, translate, () => $("tr-output").textContent);
+  // The jobs tab's strings: one wording for the choice wherever it is offered.
+  $("tr-target").closest("label").after(element("label", { class: "inline", id: "tr-formality-row", hidden: true },
+    element("span", { "data-i18n": "jobs_formality" }, t("jobs_formality")), " ",
+    element("select", { id: "tr-formality" })));
+  $("tr-target").addEventListener("change", renderFormality);
   $("tr-swap").addEventListener("click", swapLanguages);
   $("tr-input").addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) translate(); });
 }
@@ -73,6 +99,10 @@ export function setup() {
 export function render() {
   fillLanguageSelect($("tr-source"), true, "auto");
   fillLanguageSelect($("tr-target"), false, defaultTarget());
+  const choice = $("tr-formality");
+  const current = choice.value || "default";
+  choice.replaceChildren(...FORMALITIES.map((f) => option(f, t(`jobs_formality_${f}`), f === current)));
+  renderFormality();
   updateCounter(prefix);
 }
 
