@@ -64,7 +64,7 @@ images: ## start a Docker engine if needed and build the offline test-bed images
 	scripts/build-images.sh
 
 molecule: venv images ## molecule scenarios against the local test bed
-	for s in $(MOLECULE_SCENARIOS); do TRADIA_NO_SKIP=$${CI:+1} $(BIN)/molecule test -s "$$s"; done
+	TRADIA_NO_SKIP=$${CI:+1} scripts/molecule-scenarios.sh $(MOLECULE_SCENARIOS)
 
 test: system-deps lint unit containers molecule ## everything CI runs
 
