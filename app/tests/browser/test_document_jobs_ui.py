@@ -231,3 +231,25 @@ def test_formality_offered_only_for_target_languages_that_have_it(page, ui_url: 
         card = send(page)
     assert 'name="formality"\r\n\r\nformal\r\n' in sent.value.post_data
     page.locator(f"{card} a.download").wait_for(state="visible", timeout=60000)
+
+
+def test_a_broken_stream_is_followed_again(page) -> None:
+    # The first /events request of the job breaks; the page asks again after a short wait.
+    requests: list[str] = []
+
+    def first_breaks(route) -> None:
+        requests.append(route.request.url)
+        if len(requests) == 1:
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/api/documents/jobs/*/events", first_breaks)
+    page.click("#tab-documents")
+    choose(page, ("notes.txt", "text/plain", NOTES.encode()))
+    page.select_option("#do-target", "en")
+    card = page.locator(send(page))
+    card.locator("a.download").wait_for(state="visible", timeout=60000)
+    assert len(requests) >= 2, requests
+    assert card.locator(".job-state").text_content() == "Terminé"
+    assert page.text_content("#do-announce") == "notes.txt : Terminé"
