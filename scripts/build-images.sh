@@ -7,7 +7,7 @@
 #   ollama-sim    tradia/ollama-sim:dev           tools/ollama_sim + the real llama.cpp backend
 #   prometheus, alertmanager, node-exporter
 #                 tradia/<name>:bookworm          Debian's packages (the monitoring role)
-# Usage: scripts/build-images.sh [name...]   (default: all; a name brings its base images along)
+# Usage: scripts/build-images.sh [name...]   (default: the test suite's; a name brings its base images along)
 #
 # Cached and idempotent: the hash of each image's inputs (build context, base image id) is stored
 # in the image label org.tradia.inputs-hash; an image whose label matches is not rebuilt.
@@ -44,6 +44,9 @@ if [ -z "$traefik_version" ]; then
 fi
 
 all_images=(debian python testbed-host traefik ollama-sim prometheus alertmanager node-exporter)
+# Built when no name is given (make images, CI): those the test suite runs. The monitoring
+# images join when a molecule scenario deploys the monitoring role.
+default_images=(debian python testbed-host traefik ollama-sim)
 declare -A image_tag=(
   [debian]=tradia/debian:bookworm
   [python]=tradia/python:3.11-bookworm
@@ -325,7 +328,7 @@ ensure_image() {
 
 requested=("$@")
 if [ "${#requested[@]}" -eq 0 ]; then
-  requested=("${all_images[@]}")
+  requested=("${default_images[@]}")
 fi
 declare -A wanted=()
 for name in "${requested[@]}"; do
