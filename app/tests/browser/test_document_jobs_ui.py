@@ -5,6 +5,7 @@ downloaded through a plain link, a rejected file's reason, in French and in Engl
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -253,3 +254,102 @@ def test_a_broken_stream_is_followed_again(page) -> None:
     assert len(requests) >= 2, requests
     assert card.locator(".job-state").text_content() == "Terminé"
     assert page.text_content("#do-announce") == "notes.txt : Terminé"
+
+
+def crafted_jobs() -> list[dict[str, object]]:
+    """A finished job with every kind of per-file outcome, and one waiting for the GPU."""
+
+    def file(name: str, **fields: object) -> dict[str, object]:
+        return {
+            "name": name,
+            "segments": 3,
+            "done": 3,
+            "state": "done",
+            "error": None,
+            "failed_segments": [],
+            "terms_missing": [],
+            "output": None,
+            "note": None,
+            **fields,
+        }
+
+    common = {
+        "created_at": "2026-05-04T08:00:00Z",
+        "updated_at": "2026-05-04T08:05:00Z",
+        "source": "auto",
+        "target": "en",
+        "model": "llama3.1:8b",
+        "formality": "default",
+        "error": None,
+    }
+    failure = {"segment": 2, "reason": "llm_timeout", "message": "trop long", "excerpt": "Le devis"}
+    done = {
+        **common,
+        "id": "done-job-aaaaaaaaaaaaaaaaaaaa",
+        "state": "done",
+        "expires_at": "2026-05-05T08:05:00Z",
+        "done": 6,
+        "total": 6,
+        "queue_position": None,
+        "files": [
+            file(
+                "devis.docx",
+                failed_segments=[failure],
+                terms_missing=[{"segment": 3, "term": "devis", "expected": "quote"}],
+            ),
+            file("scan.pdf", note="The PDF's layout is not kept.", output="scan.en.docx"),
+            file("photo.png", segments=0, done=0, state="rejected", error="unsupported file type"),
+        ],
+        "result": {"filename": "tradia-en.zip", "media_type": "application/zip", "size": 10},
+    }
+    waiting = {
+        **common,
+        "id": "waiting-job-aaaaaaaaaaaaaaaaa",
+        "state": "queued",
+        "expires_at": None,
+        "done": 0,
+        "total": 3,
+        "queue_position": 3,
+        "files": [file("lettre.txt", done=0, state="waiting")],
+        "result": None,
+    }
+    return [waiting, done]
+
+
+def test_each_file_outcome_is_shown(page) -> None:
+    jobs = crafted_jobs()
+    page.route("**/api/documents/jobs", lambda route: route.fulfill(json={"jobs": jobs}))
+    page.route(
+        "**/api/documents/jobs/*/events",
+        lambda route: route.fulfill(
+            body=json.dumps({"type": "job", "job": jobs[0]}) + "\n",
+            content_type="application/x-ndjson",
+        ),
+    )
+    page.reload()
+    page.click("#tab-documents")
+    waiting = page.locator("#job-waiting-job-aaaaaaaaaaaaaaaaa")
+    assert waiting.locator(".job-state").text_content() == (
+        "En attente du serveur d'IA : position 3"
+    )
+    assert waiting.locator("button").text_content() == "Annuler"
+    assert waiting.locator("a.download").is_hidden()
+    card = page.locator("#job-done-job-aaaaaaaaaaaaaaaaaaaa")
+    files = card.locator(".job-files > li")
+    first = files.nth(0).locator(".file-details")
+    assert first.locator("summary").text_content() == (
+        "devis.docx : 1 segment(s) laissé(s) dans la langue d'origine"
+    )
+    first.locator("summary").click()
+    assert first.locator("details li").text_content() == "segment 2 : trop long — « Le devis »"
+    assert first.locator(".warning").text_content() == (
+        "Termes du glossaire absents : segment 3 : « devis » (attendu : « quote »)"
+    )
+    assert files.nth(1).locator(".file-details").text_content() == (
+        "scan.pdf : la mise en page du PDF n'est pas conservée, le texte revient en .docx."
+    )
+    assert files.nth(2).locator(".file-details").text_content() == (
+        "Fichier refusé : unsupported file type"
+    )
+    assert card.locator("button").text_content() == "Supprimer"
+    assert blocking_violations(page) == []
