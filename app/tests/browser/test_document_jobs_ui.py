@@ -226,7 +226,7 @@ def test_formality_offered_only_for_target_languages_that_have_it(page, ui_url: 
     assert page.is_hidden("#do-formality")
     page.select_option("#do-target", "de")
     assert page.is_visible("#do-formality")
-    page.get_by_label("Registre").select_option("formal")
+    page.locator("#panel-documents").get_by_label("Registre").select_option("formal")
     choose(page, ("bonjour.txt", "text/plain", "Bonjour à tous.".encode()))
     with page.expect_request("**/api/documents/jobs") as sent:
         card = send(page)
