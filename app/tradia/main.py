@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from tradia.api.errors import install_error_handlers
 from tradia.api.routes import ROUTERS
 from tradia.api.streaming import document_streams
+from tradia.auth.install import install_auth
 from tradia.core.config import Settings
 from tradia.core.logging import configure_logging
 from tradia.docs_ui import install_docs
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         install_docs(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_auth(app, settings)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="ui")
     form_limit = (
         max(settings.max_files * settings.max_file_bytes, settings.max_image_bytes) + _FORM_MARGIN

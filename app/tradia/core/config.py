@@ -13,6 +13,8 @@ from typing import Annotated, Self
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from tradia.auth.settings import AuthSettings
+
 # The model-name rule of the Ansible modules too (model_names.py says how the copies stay one).
 from tradia.core.model_names import normalize_model_name as normalise_model_name
 
@@ -153,6 +155,11 @@ class Settings(BaseSettings):
     # an SSO forward-auth header). Only used to count usage per user.
     user_header: str = Field(
         "X-Forwarded-User", validation_alias=_env("TRADIA_USER_HEADER", "user_header")
+    )
+    # Sign-in (TRADIA_AUTH and each mode's settings: tradia/auth/settings.py).
+    auth: AuthSettings = Field(
+        default_factory=AuthSettings,  # type: ignore[arg-type]
+        validation_alias=_env("TRADIA_AUTH_SETTINGS", "auth"),
     )
     docs_enabled: bool = Field(True, validation_alias=_env("TRADIA_DOCS_ENABLED", "docs_enabled"))
     # /readyz and /api/settings share one model list from the AI server, fetched at most once
