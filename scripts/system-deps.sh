@@ -8,6 +8,7 @@ declare -A wanted=(
   [debootstrap]=debootstrap  # base image when no registry can be reached
   [chromium]=chromium     # browser tests (Playwright drives Debian's build)
   [promtool]=prometheus   # promtool tests of the monitoring role's alert rules
+  [slapd]=slapd           # LDAP sign-in tests (app/tests/ldap_server.py runs a throwaway slapd)
 )
 # Packages without a command of their own: LibreOffice headless re-opens and converts the
 # translated office documents (app/tests), as a user's office suite would.

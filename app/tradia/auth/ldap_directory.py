@@ -7,6 +7,7 @@ entry is read to check the membership. The password is never logged nor kept.
 
 from __future__ import annotations
 
+import math
 import re
 import ssl
 from dataclasses import dataclass
@@ -45,6 +46,8 @@ class DirectoryUser:
 class LdapDirectory:
     def __init__(self, auth: AuthSettings) -> None:
         self.auth = auth
+        # Whole seconds: ldap3 packs them into socket options.
+        self.timeout = max(1, math.ceil(auth.ldap_timeout))
         url = urlsplit(auth.ldap_url)
         tls = Tls(
             validate=ssl.CERT_REQUIRED,
@@ -56,7 +59,7 @@ class LdapDirectory:
             port=url.port,
             use_ssl=url.scheme == "ldaps",
             tls=tls,
-            connect_timeout=auth.ldap_timeout,
+            connect_timeout=self.timeout,
             get_info="NO_INFO",
         )
         match = _NAME_ATTRIBUTE.search(auth.ldap_user_filter)
@@ -67,7 +70,7 @@ class LdapDirectory:
             self.server,
             user=user,
             password=password,
-            receive_timeout=self.auth.ldap_timeout,
+            receive_timeout=self.timeout,
             read_only=True,
             raise_exceptions=False,
         )
@@ -84,7 +87,7 @@ class LdapDirectory:
             raise InvalidCredentials
         try:
             return self._authenticate(username.strip(), password)
-        except LDAPException as exc:
+        except (LDAPException, OSError) as exc:
             raise DirectoryUnavailable(type(exc).__name__) from None
 
     def _authenticate(self, username: str, password: str) -> DirectoryUser:
