@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import ssl
 from html import unescape
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -50,8 +51,10 @@ class Browser:
     """Keeps cookies per host itself: the session cookie is `Secure`, which httpx's jar would
     not send over the tests' plain http on the loopback (Chromium allows it there)."""
 
-    def __init__(self, timeout: float = 30) -> None:
-        self.http = httpx.Client(timeout=timeout, follow_redirects=False)
+    def __init__(self, timeout: float = 30, verify: str | bool = True) -> None:
+        # `verify`: a CA file for the tests' HTTPS servers (the OIDC provider).
+        context = ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
+        self.http = httpx.Client(timeout=timeout, follow_redirects=False, verify=context)
         self.cookies: dict[str, dict[str, str]] = {}
 
     def close(self) -> None:

@@ -1,10 +1,10 @@
 """OpenID Connect: authorization code flow with PKCE (S256) through Authlib's Starlette client.
 
-The provider's discovery document is fetched on the first sign-in and kept (its JWKS too, fetched
-again when a token names an unknown key). Authlib keeps state, nonce and the PKCE verifier in
-the session cookie until the callback and checks them there; the id_token's signature (JWKS),
-iss, aud, exp and nonce are checked by Authlib's CodeIDToken. A provider that is down only
-stops new sign-ins: open sessions live in the cookie.
+The provider's discovery document is fetched lazily, at each sign-in start, and kept for the
+callback and logout (its JWKS too, fetched again when a token names an unknown key). Authlib
+keeps state, nonce and the PKCE verifier in the session cookie until the callback and checks
+them there; the id_token's signature (JWKS), iss, aud, exp and nonce are checked by Authlib's
+CodeIDToken. A provider that is down only stops new sign-ins: open sessions live in the cookie.
 """
 
 from __future__ import annotations
@@ -22,6 +22,14 @@ from starlette.responses import RedirectResponse
 from tradia.auth.settings import AuthSettings
 
 _NAME = "tradia"
+
+# Authlib's client runs on httpx2 when it is installed, on httpx otherwise: catch either.
+try:
+    import httpx2
+
+    _HTTP_ERRORS: tuple[type[Exception], ...] = (httpx.HTTPError, httpx2.HTTPError)
+except ImportError:  # pragma: no cover - depends on what else is installed
+    _HTTP_ERRORS = (httpx.HTTPError,)
 
 
 class ProviderUnavailable(Exception):
@@ -63,7 +71,7 @@ class OidcProvider:
     async def metadata(self) -> dict[str, Any]:
         try:
             metadata: dict[str, Any] = await self.client.load_server_metadata()
-        except (httpx.HTTPError, ValueError) as exc:
+        except (*_HTTP_ERRORS, ValueError) as exc:
             raise ProviderUnavailable(type(exc).__name__) from None
         # A discovery document for another issuer would make every id_token check fail later.
         if str(metadata.get("issuer", "")).rstrip("/") != self.issuer:
@@ -72,10 +80,14 @@ class OidcProvider:
         return metadata
 
     async def authorize_redirect(self, request: Request, redirect_uri: str) -> RedirectResponse:
+        # Discovery fetched again at each sign-in start (one GET, sign-ins are rare): a provider
+        # that went down is told here, not by a browser error page at the provider's address.
+        # The callback, the JWKS and logout use the copy.
+        self.client.server_metadata.pop("_loaded_at", None)
         await self.metadata()
         try:
             response: RedirectResponse = await self.client.authorize_redirect(request, redirect_uri)
-        except httpx.HTTPError as exc:
+        except _HTTP_ERRORS as exc:
             raise ProviderUnavailable(type(exc).__name__) from None
         return response
 
@@ -85,10 +97,12 @@ class OidcProvider:
         options = {"iss": {"essential": True, "values": [metadata["issuer"]]}}
         try:
             token = await self.client.authorize_access_token(request, claims_options=options)
-        except httpx.HTTPError as exc:
+        except _HTTP_ERRORS as exc:
             raise ProviderUnavailable(type(exc).__name__) from None
         except (OAuthError, JoseError, KeyError, ValueError) as exc:
-            raise SignInFailed(type(exc).__name__) from None
+            # The OAuth error code, if any (invalid_grant, ...): says why, holds no secret.
+            code = getattr(exc, "error", None)
+            raise SignInFailed(f"{type(exc).__name__} {code or ''}".strip()) from None
         claims = dict(token.get("userinfo") or {})
         if not claims:
             raise SignInFailed("no id_token")
@@ -97,7 +111,7 @@ class OidcProvider:
             # Providers (LemonLDAP::NG, Keycloak's defaults) may put these in userinfo only.
             try:
                 extra = await self.client.userinfo(token=token)
-            except (httpx.HTTPError, OAuthError, RuntimeError, KeyError):
+            except (*_HTTP_ERRORS, OAuthError, RuntimeError, KeyError):
                 extra = {}
             if extra.get("sub") == claims.get("sub"):
                 claims = {**extra, **claims}

@@ -170,14 +170,9 @@ async def oidc_callback(request: Request) -> Response:
     if signin.oidc is None:
         return _redirect("/auth/login")
     provider = signin.auth.oidc_provider_name
+    # No failed-attempt count here: a callback guesses no password (state and PKCE bind it
+    # to the browser that started it).
     client = _client(request)
-    keys = limiter_keys("", client)[1:]
-    wait = signin.limiter.retry_after(keys)
-    if wait:
-        error = STRINGS[lang]["rate_limited"].format(seconds=wait)
-        return login_page(
-            lang, "oidc", next_path, provider=provider, error=error, status=429, retry_after=wait
-        )
     try:
         found = await signin.oidc.finish(request)
     except ProviderUnavailable as exc:
@@ -185,7 +180,6 @@ async def oidc_callback(request: Request) -> Response:
         error = STRINGS[lang]["provider_down"].format(provider=provider)
         return login_page(lang, "oidc", next_path, provider=provider, error=error, status=503)
     except SignInFailed as exc:
-        signin.limiter.failed(keys)
         log.warning("sign_in_refused", extra={"client": client, "reason": str(exc)})
         error = STRINGS[lang]["sign_in_failed"]
         return login_page(lang, "oidc", next_path, provider=provider, error=error, status=400)
