@@ -7,6 +7,7 @@
 #   ollama-sim    tradia/ollama-sim:dev           tools/ollama_sim + the real llama.cpp backend
 #   prometheus, alertmanager, node-exporter
 #                 tradia/<name>:bookworm          Debian's packages (the monitoring role)
+#   lemonldap     tradia/lemonldap:bookworm       LemonLDAP::NG OIDC provider + slapd (the test bed's IdP)
 # Usage: scripts/build-images.sh [name...]   (default: the test suite's; a name brings its base images along)
 #
 # Cached and idempotent: the hash of each image's inputs (build context, base image id) is stored
@@ -43,7 +44,7 @@ if [ -z "$traefik_version" ]; then
   exit 1
 fi
 
-all_images=(debian python testbed-host traefik ollama-sim prometheus alertmanager node-exporter)
+all_images=(debian python testbed-host traefik ollama-sim prometheus alertmanager node-exporter lemonldap)
 # Built when no name is given (make images, CI): those the test suite runs. The monitoring
 # images join when a molecule scenario deploys the monitoring role.
 default_images=(debian python testbed-host traefik ollama-sim)
@@ -56,6 +57,7 @@ declare -A image_tag=(
   [prometheus]=tradia/prometheus:bookworm
   [alertmanager]=tradia/alertmanager:bookworm
   [node-exporter]=tradia/node-exporter:bookworm
+  [lemonldap]=tradia/lemonldap:bookworm
 )
 declare -A image_base=(
   [python]=debian
@@ -64,6 +66,7 @@ declare -A image_base=(
   [prometheus]=debian
   [alertmanager]=debian
   [node-exporter]=debian
+  [lemonldap]=debian
 )
 
 mkdir -p "$archives" "$logs" "$wheels"
@@ -287,6 +290,11 @@ prepare_alertmanager() {
 prepare_node-exporter() {
   context="$repo/images/node-exporter"
   verify=(docker run --rm "${image_tag[node-exporter]}" --version)
+}
+
+prepare_lemonldap() {
+  context="$repo/images/lemonldap"
+  verify=(docker run --rm --entrypoint /usr/share/lemonldap-ng/bin/lemonldap-ng-cli "${image_tag[lemonldap]}" info)
 }
 
 ensure_image() {
