@@ -1,0 +1,398 @@
+"""tradia/lemonldap:bookworm as the test bed runs it: LemonLDAP::NG as an OpenID Connect provider
+on its slapd, on a private network under the name the app will use, HTTPS with a certificate of
+our own CA, and a relying party signing users in with the authorization code flow and PKCE.
+
+The client is httpx, speaking to the container's address but naming the provider's host (Host
+header, SNI, certificate check), as a browser behind the test bed's DNS would; id_tokens are
+checked against the provider's JWKS with joserfc."""
+
+import base64
+import datetime
+import hashlib
+import ipaddress
+import secrets
+import ssl
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from docker_cli import docker, inspect, remove, wait_healthy
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+pytestmark = pytest.mark.docker
+
+CONTEXT = Path(__file__).parents[2] / "images" / "lemonldap"
+BASE_IMAGE = "tradia/debian:bookworm"
+IMAGE = "tradia/lemonldap:test"
+HOST = "idp.tradia.test"
+ISSUER = f"https://{HOST}"
+CLIENT_ID = "tradia-test"
+REDIRECT_URI = "https://app.tradia.test/auth/callback"
+POST_LOGOUT_URI = "https://app.tradia.test/"
+PASSWORDS = {
+    "alice": "alice-" + secrets.token_urlsafe(12),
+    "bob": "bob-" + secrets.token_urlsafe(12),
+}
+
+
+@dataclass
+class Provider:
+    address: str
+    ca: Path
+    client_secret: str
+    discovery: dict[str, Any]
+
+    def client(self) -> httpx.Client:
+        """A fresh browser: no cookies, redirects followed by the test, one step at a time."""
+        return httpx.Client(
+            transport=PinnedHost(
+                HOST, self.address, verify=ssl.create_default_context(cafile=self.ca)
+            ),
+            follow_redirects=False,
+            timeout=30,
+        )
+
+
+class PinnedHost(httpx.HTTPTransport):
+    """Sends requests for `host` to `address`, keeping the host name for Host, SNI and the
+    certificate check: the test machine cannot resolve the test bed's names."""
+
+    def __init__(self, host: str, address: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.host = host
+        self.address = address
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host == self.host:
+            # A new request: the client keeps the original one (its cookies' domain) as the
+            # response's request.
+            request = httpx.Request(
+                request.method,
+                request.url.copy_with(host=self.address),
+                headers=request.headers,
+                stream=request.stream,
+                extensions={**request.extensions, "sni_hostname": self.host},
+            )
+        return super().handle_request(request)
+
+
+class Forms(HTMLParser):
+    """The <form>s of a page: action and the inputs' names and values."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "form":
+            self.forms.append(
+                {"action": values.get("action", ""), "id": values.get("id"), "fields": {}}
+            )
+        elif tag == "input" and self.forms and values.get("name"):
+            self.forms[-1]["fields"][values["name"]] = values.get("value", "")
+
+
+def login_form(page: httpx.Response) -> dict[str, Any]:
+    parser = Forms()
+    parser.feed(page.text)
+    forms = [form for form in parser.forms if {"user", "password"} <= form["fields"].keys()]
+    assert forms, f"no login form on {page.url} ({page.status_code}):\n{page.text[:2000]}"
+    return forms[0]
+
+
+def write_certificates(folder: Path) -> Path:
+    """A CA and the provider's certificate for HOST, as the test bed's own CA issues them."""
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Tradia test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(HOST)]), critical=False)
+        .add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    tls = folder / "tls"
+    tls.mkdir()
+    (tls / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tls / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    # The container's root copies the files; the bind mount keeps the host's modes.
+    (tls / "key.pem").chmod(0o644)
+    ca_file = folder / "ca.pem"
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    return ca_file
+
+
+@pytest.fixture(scope="module")
+def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
+    docker("build", "--build-arg", f"BASE_IMAGE={BASE_IMAGE}", "-t", IMAGE, str(CONTEXT))
+    folder = tmp_path_factory.mktemp("lemonldap")
+    ca = write_certificates(folder)
+    client_secret = secrets.token_urlsafe(24)
+    # The client secret through a file (IDP_CLIENT_SECRET_FILE), the passwords as variables:
+    # both ways the image documents.
+    (folder / "client_secret").write_text(client_secret + "\n")
+    (folder / "client_secret").chmod(0o644)
+    suffix = uuid.uuid4().hex[:8]
+    network, name = f"tradia-idptest-{suffix}", f"tradia-idptest-{suffix}"
+    try:
+        docker("network", "create", network)
+        docker(
+            "run", "-d", "--name", name, "--network", network, "--network-alias", HOST,
+            "-v", f"{folder / 'tls'}:/etc/tradia-idp/tls:ro",
+            "-v", f"{folder / 'client_secret'}:/run/secrets/client_secret:ro",
+            "-e", f"IDP_ISSUER={ISSUER}",
+            "-e", f"IDP_CLIENT_ID={CLIENT_ID}",
+            "-e", "IDP_CLIENT_SECRET_FILE=/run/secrets/client_secret",
+            "-e", f"IDP_REDIRECT_URIS={REDIRECT_URI}",
+            "-e", f"IDP_POST_LOGOUT_REDIRECT_URIS={POST_LOGOUT_URI}",
+            "-e", f"IDP_ALICE_PASSWORD={PASSWORDS['alice']}",
+            "-e", f"IDP_BOB_PASSWORD={PASSWORDS['bob']}",
+            "-e", f"IDP_SERVICE_PASSWORD={secrets.token_urlsafe(16)}",
+            IMAGE,
+        )  # fmt: skip
+        wait_healthy(name, seconds=180)
+        address = inspect(name)["NetworkSettings"]["Networks"][network]["IPAddress"]
+        ipaddress.ip_address(address)  # a real address, or the inspect layout changed
+        bare = Provider(address, ca, client_secret, {})
+        with bare.client() as client:
+            answer = client.get(f"{ISSUER}/.well-known/openid-configuration")
+        assert answer.status_code == 200, answer.text[:2000]
+        bare.discovery = answer.json()
+        yield bare
+    finally:
+        remove(name, network=network)
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def authorize_url(provider: Provider, state: str, nonce: str, challenge: str | None) -> str:
+    params = {
+        "response_type": "code",
+        "client_id": CLIENT_ID,
+        "redirect_uri": REDIRECT_URI,
+        "scope": "openid profile email groups",
+        "state": state,
+        "nonce": nonce,
+    }
+    if challenge is not None:
+        params |= {"code_challenge": challenge, "code_challenge_method": "S256"}
+    return f"{provider.discovery['authorization_endpoint']}?{urlencode(params)}"
+
+
+def follow_to_app(client: httpx.Client, response: httpx.Response) -> httpx.Response:
+    """Follows the provider's own redirects; stops at the first one leaving it (to the app)."""
+    for _ in range(10):
+        location = response.headers.get("location")
+        if response.status_code not in (301, 302, 303, 307, 308) or location is None:
+            return response
+        target = urljoin(str(response.url), location)
+        if urlsplit(target).hostname != HOST:
+            return response
+        response = client.get(target)
+    raise AssertionError(f"redirect loop at {response.url}")
+
+
+def sign_in(
+    client: httpx.Client, provider: Provider, user: str, password: str, challenge: str | None
+) -> tuple[httpx.Response, str, str]:
+    """The browser's part: the authorization request, the portal's form posted with the user's
+    credentials. Returns the last response (a redirect to the app when it worked), state, nonce."""
+    state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+    url = authorize_url(provider, state, nonce, challenge)
+    page = client.get(url)
+    assert page.status_code == 200, f"{page.status_code}: {page.text[:2000]}"
+    form = login_form(page)
+    fields = form["fields"] | {"user": user, "password": password}
+    action = urljoin(url, form["action"]) if form["action"] not in ("", "#") else url
+    return follow_to_app(client, client.post(action, data=fields)), state, nonce
+
+
+def code_from(response: httpx.Response, state: str) -> str:
+    location = response.headers.get("location", "")
+    redirected = (response.status_code, location.startswith(REDIRECT_URI + "?"))
+    assert redirected == (302, True), (
+        f"{response.status_code} {location!r}:\n{response.text[:2000]}"
+    )
+    query = parse_qs(urlsplit(location).query)
+    assert query["state"] == [state]
+    return query["code"][0]
+
+
+def redeem(provider: Provider, code: str, verifier: str | None) -> httpx.Response:
+    """The app's back channel: its own client (no browser cookie), authenticated by its secret."""
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
+    if verifier is not None:
+        data["code_verifier"] = verifier
+    with provider.client() as app:
+        return app.post(
+            provider.discovery["token_endpoint"],
+            data=data,
+            auth=(CLIENT_ID, provider.client_secret),
+        )
+
+
+def verified_claims(provider: Provider, id_token: str, nonce: str) -> dict[str, Any]:
+    """The id_token's claims, once its RS256 signature is checked with the provider's JWKS."""
+    with provider.client() as app:
+        jwks = app.get(provider.discovery["jwks_uri"])
+    assert jwks.status_code == 200, jwks.text
+    token = jwt.decode(id_token, KeySet.import_key_set(jwks.json()), algorithms=["RS256"])
+    assert token.header["alg"] == "RS256"
+    jwt.JWTClaimsRegistry(
+        iss={"essential": True, "value": ISSUER},
+        aud={"essential": True, "value": CLIENT_ID},
+        nonce={"essential": True, "value": nonce},
+        exp={"essential": True},
+    ).validate(token.claims)
+    return token.claims
+
+
+def signed_in_claims(provider: Provider, user: str) -> tuple[httpx.Client, dict[str, Any], str]:
+    """A browser signed in as `user` (returned open), the verified id_token's claims, the token."""
+    browser = provider.client()
+    verifier, challenge = pkce_pair()
+    response, state, nonce = sign_in(browser, provider, user, PASSWORDS[user], challenge)
+    tokens = redeem(provider, code_from(response, state), verifier)
+    assert tokens.status_code == 200, tokens.text
+    id_token = tokens.json()["id_token"]
+    return browser, verified_claims(provider, id_token, nonce), id_token
+
+
+def test_discovery_names_the_issuer_and_offers_s256(provider: Provider) -> None:
+    meta = provider.discovery
+    assert meta["issuer"] == ISSUER
+    for endpoint in (
+        "authorization_endpoint",
+        "token_endpoint",
+        "jwks_uri",
+        "end_session_endpoint",
+    ):
+        assert meta[endpoint].startswith(ISSUER + "/"), (endpoint, meta.get(endpoint))
+    assert "S256" in meta["code_challenge_methods_supported"]
+    assert "RS256" in meta["id_token_signing_alg_values_supported"]
+    assert "code" in meta["response_types_supported"]
+
+
+def test_alice_signs_in_with_pkce_and_is_a_translator(provider: Provider) -> None:
+    client, claims, _ = signed_in_claims(provider, "alice")
+    client.close()
+    assert claims["preferred_username"] == "alice"
+    assert claims["sub"] == "alice"
+    assert "translators" in claims["groups"], claims
+    assert claims["email"] == "alice@tradia.test"
+
+
+def test_bob_is_not_a_translator(provider: Provider) -> None:
+    client, claims, _ = signed_in_claims(provider, "bob")
+    client.close()
+    assert claims["preferred_username"] == "bob"
+    # His one group, a list even with one value: a claim the app can test membership in.
+    assert claims["groups"] == ["other"], claims
+    assert "translators" not in claims["groups"]
+
+
+def test_a_wrong_password_is_refused(provider: Provider) -> None:
+    with provider.client() as client:
+        _, challenge = pkce_pair()
+        response, _, _ = sign_in(client, provider, "alice", PASSWORDS["alice"] + "x", challenge)
+        assert not response.headers.get("location", "").startswith(REDIRECT_URI), response.headers
+        assert response.status_code in (200, 401), response.status_code
+        # The portal answers with its form again, and no session cookie.
+        login_form(response)
+        assert "lemonldap" not in client.cookies
+
+
+def test_the_code_needs_its_pkce_verifier(provider: Provider) -> None:
+    with provider.client() as client:
+        _, challenge = pkce_pair()
+        response, state, _ = sign_in(client, provider, "alice", PASSWORDS["alice"], challenge)
+        code = code_from(response, state)
+        stolen = redeem(provider, code, pkce_pair()[0])
+        assert stolen.status_code == 400, stolen.text
+        assert stolen.json()["error"] == "invalid_grant", stolen.text
+
+
+def test_an_authorization_request_without_pkce_is_refused(provider: Provider) -> None:
+    with provider.client() as client:
+        response, _, _ = sign_in(client, provider, "alice", PASSWORDS["alice"], None)
+        location = response.headers.get("location", "")
+        # An OAuth error sent back to the app, never a code.
+        query = parse_qs(urlsplit(location).query)
+        assert "code" not in query, location
+        assert query.get("error") == ["invalid_request"], (response.status_code, location)
+
+
+def test_end_session_signs_the_user_out(provider: Provider) -> None:
+    client, _, id_token = signed_in_claims(provider, "alice")
+    try:
+        # Signed in: a second authorization request gets a code at once, without the form.
+        state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+        again = follow_to_app(
+            client, client.get(authorize_url(provider, state, nonce, pkce_pair()[1]))
+        )
+        code_from(again, state)
+        logout_state = secrets.token_urlsafe(16)
+        query = {
+            "id_token_hint": id_token,
+            "post_logout_redirect_uri": POST_LOGOUT_URI,
+            "state": logout_state,
+        }
+        bye = follow_to_app(
+            client, client.get(f"{provider.discovery['end_session_endpoint']}?{urlencode(query)}")
+        )
+        location = bye.headers.get("location", "")
+        redirected = (bye.status_code, location.startswith(POST_LOGOUT_URI))
+        assert redirected == (302, True), (location, bye.text[:1000])
+        assert parse_qs(urlsplit(location).query).get("state") == [logout_state]
+        # Signed out: the same browser is asked for its password again.
+        page = client.get(authorize_url(provider, secrets.token_urlsafe(16), nonce, pkce_pair()[1]))
+        assert page.status_code == 200, (page.status_code, page.headers.get("location"))
+        login_form(page)
+    finally:
+        client.close()
