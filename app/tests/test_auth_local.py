@@ -331,3 +331,40 @@ def test_no_secret_in_the_log(sim: Simulator, tmp_path: Path) -> None:
     assert any(e["event"] == "llm_call" and e["user"] == "alice" for e in events)
     for secret in (USERS["alice"], "a-wrong-password-canary", key_file.read_text().strip(), cookie):
         assert secret not in text
+
+
+def test_sign_in_form_posts_from_this_site_only(
+    local: tuple[str, AuthSettings], browser: Browser
+) -> None:
+    """The sign-in and sign-out forms are posted by the app's own pages, where the
+    Referrer-Policy (no-referrer) makes Chromium send "Origin: null" beside Sec-Fetch-Site
+    same-origin; another site's form (login CSRF) is refused."""
+    url, _ = local
+    own = {"Origin": "null", "Sec-Fetch-Site": "same-origin"}
+    foreign_forms = (
+        {"Origin": "null"},
+        {"Origin": "null", "Sec-Fetch-Site": "cross-site"},
+        {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+    )
+    form = {"username": "alice", "password": USERS["alice"]}
+    for foreign in foreign_forms:
+        refused = browser.post(f"{url}/auth/login", data=form, headers=foreign)
+        assert refused.status_code == 403, foreign
+        assert refused.json()["error"] == "cross_site"
+    signed = browser.post(f"{url}/auth/login", data=form, headers=own)
+    assert signed.status_code == 303
+    assert browser.post(f"{url}/auth/logout", headers=own).status_code == 303
+    assert browser.session_cookie(url) is None
+
+
+def test_signed_in_answers_are_revalidated(
+    local: tuple[str, AuthSettings], browser: Browser
+) -> None:
+    """A browser signed out must meet the gate, not its cache of the page it had signed in."""
+    url, _ = local
+    sign_in(browser, url, "alice", USERS["alice"])
+    for path in ("/", "/app.js", "/api/settings"):
+        response = browser.get(f"{url}{path}", headers={"Accept": "text/html"})
+        assert response.status_code == 200, path
+        assert response.headers["cache-control"] == "no-cache", path
+        assert "Cookie" in response.headers["vary"], path

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tradia.auth.session import COOKIE_NAME, session_user
 from tradia.auth.settings import AuthSettings
@@ -41,6 +42,21 @@ def had_cookie(scope: Scope) -> bool:
     return f"{COOKIE_NAME}=".encode() in headers.get(b"cookie", b"")
 
 
+def _revalidated(send: Send) -> Send:
+    """What a signed-in browser got (the UI's page and scripts included) is asked again before
+    reuse, so a signed-out browser meets the gate instead of its cache."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            if "cache-control" not in headers:
+                headers["Cache-Control"] = "no-cache"
+            headers.add_vary_header("Cookie")
+        await send(message)
+
+    return sending
+
+
 class SignInGate:
     """Inside SessionMiddleware: scope["session"] is the cookie's content, verified."""
 
@@ -55,7 +71,7 @@ class SignInGate:
         user = session_user(scope["session"], self.auth)
         if user is not None:
             scope.setdefault("state", {})[USER_KEY] = user
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, _revalidated(send))
             return
         if is_public(scope["path"]):
             await self.app(scope, receive, send)

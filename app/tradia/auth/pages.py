@@ -60,7 +60,7 @@ def login_page(
     if notice:
         parts.append(f'    <p id="signin-notice" class="notice" role="status">{escape(notice)}</p>')
     if error:
-        parts.append(f'    <p id="signin-error" class="error" role="alert">{escape(error)}</p>')
+        parts.append(f'    <p id="signin-error" class="error-box" role="alert">{escape(error)}</p>')
     if mode == "oidc":
         query = urlencode({"next": next_path})
         label = s["provider"].format(provider=provider)
@@ -98,7 +98,7 @@ def denied_page(lang: str, user: str) -> HTMLResponse:
     s = STRINGS[lang]
     body = (
         f"    <h1>{escape(s['denied_title'])}</h1>\n"
-        f'    <p id="signin-error" class="error" role="alert">'
+        f'    <p id="signin-error" class="error-box" role="alert">'
         f"{escape(s['denied'].format(user=user))}</p>\n"
         f'    <p><a href="/auth/login?lang={lang}">{escape(s["back"])}</a></p>'
     )

@@ -2,6 +2,7 @@
 // tabs, each in its own module under tabs/ (setup() once, render() whenever the settings arrive
 // or the interface language changes, restore(item) for a history item where the tab has one).
 import "./shared/elements.js"; // first: the task panels' shared markup, expanded before any setup
+import "./shared/session.js"; // sign-in state in the top bar; a lost session goes to sign-in
 import { $ } from "./shared/dom.js";
 import { renderHistory, setupHistory } from "./shared/history.js";
 import { t } from "./shared/i18n.js";
