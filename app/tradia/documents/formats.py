@@ -11,7 +11,7 @@ from tradia.documents import package
 from tradia.documents.html_document import HtmlDocument
 from tradia.documents.model import Document, DocumentRejected
 from tradia.documents.opendocument import OpenDocument
-from tradia.documents.pdf import PdfDocument
+from tradia.documents.pdf import MAX_CONTENT, PdfDocument
 from tradia.documents.plain_text import TextDocument
 from tradia.documents.slides import SlidesDocument
 from tradia.documents.spreadsheet import SpreadsheetDocument
@@ -30,6 +30,9 @@ class Format:
     output: str | None = None
     # What the user must know about the result (in the file_done event).
     note: str | None = None
+    # Used instead of `open` for a format whose expansion is only known while it is parsed (a
+    # PDF's compressed streams): it enforces the per-document limit as it decodes.
+    open_within: Callable[[bytes, int], Document] | None = None
 
 
 FORMATS: dict[str, Format] = {
@@ -50,6 +53,7 @@ FORMATS: dict[str, Format] = {
     ".pdf": Format(
         "application/pdf",
         PdfDocument,
+        open_within=PdfDocument,
         output=".docx",
         note="The PDF's layout is not kept: its text comes back as a Word document (.docx).",
     ),
@@ -83,7 +87,10 @@ def output_suffix(extension: str) -> str:
     return entry.output if entry is not None and entry.output else extension
 
 
-def open_document(filename: str, data: bytes) -> Document:
+def open_document(filename: str, data: bytes, max_expanded: int = MAX_CONTENT) -> Document:
+    """The document, which may expand to `max_expanded` bytes (the app's
+    max_document_expanded_bytes, whose default is the default here): a package is checked
+    before (expanded_size), a PDF while it is parsed."""
     extension = PurePath(filename).suffix.lower()
     entry = FORMATS.get(extension)
     if entry is None:
@@ -91,6 +98,8 @@ def open_document(filename: str, data: bytes) -> Document:
             f"unsupported file type '{extension or filename}'; supported: "
             + ", ".join(SUPPORTED_EXTENSIONS)
         )
+    if entry.open_within is not None:
+        return entry.open_within(data, max_expanded)
     return entry.open(data)
 
 

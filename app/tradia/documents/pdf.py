@@ -4,9 +4,11 @@ geometry) is not kept: a PDF holds positioned glyphs, not editable text, and wri
 text back into those positions would overflow or clip it.
 
 Bounds before and during extraction, on top of pypdf's own (every decoded stream, page tree,
-array and dictionary is capped by its Configuration): at most MAX_PAGES pages, and at most
-MAX_CONTENT bytes of page content once decoded, counted before each page's text is read, so a
-small file of highly compressed streams (a PDF bomb) is refused before any page is parsed.
+array and dictionary is capped by its Configuration, no stream past the document's limit): at
+most MAX_PAGES pages, and at most the app's per-document limit (max_document_expanded_bytes, as
+for a package's unpacked size) of page content once decoded, counted before each page's text is
+read, so a small file of highly compressed streams (a PDF bomb) is refused before any page is
+parsed.
 """
 
 from __future__ import annotations
@@ -24,21 +26,19 @@ from tradia.documents.tagged_text import Part
 from tradia.documents.word import WordDocument
 
 MAX_PAGES = 1000
-MAX_CONTENT = 64 * 1024 * 1024
+# Decoded page content when the caller gives no limit: the app's default per-document limit.
+MAX_CONTENT = 32 * 1024 * 1024
 # Per stream: far below pypdf's 75 MB defaults (a page's text never needs that much).
 _STREAM_LIMIT = 16 * 1024 * 1024
-_LIMITS: dict[str, Any] = {
-    name: _STREAM_LIMIT
-    for name in (
-        "maximum_declared_stream_length",
-        "array_based_stream_maximum_output_length",
-        "lzw_maximum_output_length",
-        "run_length_maximum_output_length",
-        "zlib_maximum_output_length",
-        "brotli_maximum_output_length",
-        "stream_decoding_work_maximum_length",
-    )
-}
+_LIMIT_NAMES = (
+    "maximum_declared_stream_length",
+    "array_based_stream_maximum_output_length",
+    "lzw_maximum_output_length",
+    "run_length_maximum_output_length",
+    "zlib_maximum_output_length",
+    "brotli_maximum_output_length",
+    "stream_decoding_work_maximum_length",
+)
 # The header may follow up to 1024 bytes of junk (PDF 1.7, annex H); nothing else is a PDF.
 # `/Name Do` draws an XObject; a form's content is parsed again at each draw.
 _DRAW = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s*Do\b")
@@ -53,11 +53,13 @@ _END = (".", "!", "?", ":", "…", "»", '"', "”", ";")
 class PdfDocument:
     """Segments and rebuild come from the .docx written from the PDF's paragraphs."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, max_content: int = MAX_CONTENT) -> None:
         if not _HEADER.search(data[: 1024 + 16]):
             raise DocumentRejected("not a valid .pdf file (it does not start with %PDF-)")
-        with pypdf.apply_configuration(**_LIMITS):
-            paragraphs = _paragraphs(_pages(data))
+        # No single stream may be decoded past the document's limit either.
+        limits = dict.fromkeys(_LIMIT_NAMES, min(_STREAM_LIMIT, max_content))
+        with pypdf.apply_configuration(**limits):
+            paragraphs = _paragraphs(_pages(data, max_content))
         if not any(any(c.isalpha() for c in text) for text, _ in paragraphs):
             raise DocumentRejected(
                 "the .pdf has no extractable text (scanned pages or images only?):"
@@ -75,28 +77,31 @@ class PdfDocument:
         return self._word.rebuild(translations)
 
 
-def _pages(data: bytes) -> list[str]:
+def _pages(data: bytes, max_content: int) -> list[str]:
     """Each page's text (pypdf's plain mode: the content's reading order, columns one after
     the other), within the bounds above."""
     try:
-        reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            raise DocumentRejected(
-                "the .pdf is encrypted (password-protected): remove the protection and send it"
-                " again"
-            )
-        count = len(reader.pages)
-        if count > MAX_PAGES:
-            raise DocumentRejected(f"the .pdf has {count} pages; at most {MAX_PAGES}")
-        # Every page's content is measured before any is parsed (parsing is the slow part).
-        content = 0
-        for page in reader.pages:
-            content += _content_size(page, MAX_CONTENT - content)
-            if content > MAX_CONTENT:
+        # Closed on the way out: pypdf's objects hold one another in cycles, so the decoded
+        # streams it caches would otherwise wait for the cycle collector, which may not run
+        # for a long while (large bytes do not count towards its thresholds).
+        with pypdf.PdfReader(io.BytesIO(data), strict=False) as reader:
+            if reader.is_encrypted:
                 raise DocumentRejected(
-                    f"the .pdf's page content expands to more than {MAX_CONTENT // 2**20} MiB"
+                    "the .pdf is encrypted (password-protected): remove the protection and send it"
+                    " again"
                 )
-        return [page.extract_text() for page in reader.pages]
+            count = len(reader.pages)
+            if count > MAX_PAGES:
+                raise DocumentRejected(f"the .pdf has {count} pages; at most {MAX_PAGES}")
+            # Every page's content is measured before any is parsed (parsing is the slow part).
+            content = 0
+            for page in reader.pages:
+                content += _content_size(page, max_content - content)
+                if content > max_content:
+                    raise DocumentRejected(
+                        f"the .pdf's page content expands to more than {max_content // 2**20} MiB"
+                    )
+            return [page.extract_text() for page in reader.pages]
     except DocumentRejected:
         raise
     except LimitReachedError as exc:

@@ -99,6 +99,9 @@ class DocumentJob:
     as_zip: bool
     # Longest paragraph sent to the model, as for an interactive text.
     max_chars: int
+    # What one document may expand to (max_document_expanded_bytes): a PDF is bounded by it
+    # while it is parsed.
+    max_expanded: int
     formality: Formality = "default"
     files: list[_File] = field(default_factory=list)
     # Per file (by its place in `files`): the segments done before a restart.
@@ -108,7 +111,7 @@ class DocumentJob:
 
     def add(self, name: str, data: bytes) -> None:
         try:
-            document = open_document(name, data)
+            document = open_document(name, data, self.max_expanded)
             if isinstance(document, TargetAware):
                 document.set_target(self.target)
             for number, segment in enumerate(document.segments, start=1):

@@ -292,6 +292,7 @@ class JobRunner:
             target=job.target,
             as_zip=record.as_zip,
             max_chars=self.settings.max_chars,
+            max_expanded=self.settings.max_document_expanded_bytes,
             formality=job.formality,
             on_segment=lambda number, checkpoint: store.add_checkpoint(job.id, number, checkpoint),
         )
