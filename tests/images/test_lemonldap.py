@@ -10,8 +10,10 @@ import base64
 import datetime
 import hashlib
 import ipaddress
+import json
 import secrets
 import ssl
+import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -48,6 +50,7 @@ PASSWORDS = {
 
 @dataclass
 class Provider:
+    name: str
     address: str
     ca: Path
     client_secret: str
@@ -195,10 +198,16 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
         wait_healthy(name, seconds=180)
         address = inspect(name)["NetworkSettings"]["Networks"][network]["IPAddress"]
         ipaddress.ip_address(address)  # a real address, or the inspect layout changed
-        bare = Provider(address, ca, client_secret, {})
+        bare = Provider(name, address, ca, client_secret, {})
         with bare.client() as client:
             answer = client.get(f"{ISSUER}/.well-known/openid-configuration")
-        assert answer.status_code == 200, answer.text[:2000]
+        # Without the OIDC issuer, the portal answers this path with its HTML login page.
+        kind = answer.headers.get("content-type", "")
+        assert (answer.status_code, kind.split(";")[0]) == (200, "application/json"), (
+            answer.status_code,
+            kind,
+            answer.text[:500],
+        )
         bare.discovery = answer.json()
         yield bare
     finally:
@@ -396,3 +405,26 @@ def test_end_session_signs_the_user_out(provider: Provider) -> None:
         login_form(page)
     finally:
         client.close()
+
+
+def test_no_secret_in_logs_processes_or_inspect(provider: Provider) -> None:
+    # What a person with `docker` access sees, after the sign-ins above.
+    logs = subprocess.run(
+        ["docker", "logs", provider.name], capture_output=True, text=True, check=True, timeout=60
+    )
+    # Every process's command line (the image has no ps).
+    processes = docker(
+        "exec", provider.name, "sh", "-c",
+        r'for f in /proc/[0-9]*/cmdline; do tr "\0" " " <"$f"; echo; done',
+    )  # fmt: skip
+    assert "slapd" in processes, processes
+    assert "llng-fastcgi-server" in processes, processes
+    seen = {"logs": logs.stdout + logs.stderr, "command lines": processes}
+    for where, text in seen.items():
+        for secret in (provider.client_secret, *PASSWORDS.values()):
+            assert secret not in text, f"a secret in the container's {where}"
+    # The client secret came from a file: not in the container's definition either.
+    assert provider.client_secret not in json.dumps(inspect(provider.name))
+    # The plain copies the entry script made are gone once it has configured the provider.
+    leftovers = docker("exec", provider.name, "ls", "-A", "/run/tradia-idp")
+    assert leftovers.split() == ["tls"], leftovers
