@@ -31,6 +31,8 @@ from cryptography.x509.oid import NameOID
 from docker_cli import docker, inspect, remove, wait_healthy
 from joserfc import jwt
 from joserfc.jwk import KeySet
+from ldap3 import AUTO_BIND_TLS_BEFORE_BIND, SUBTREE, Connection, Server, Tls
+from ldap3.core.exceptions import LDAPBindError
 
 pytestmark = pytest.mark.docker
 
@@ -42,6 +44,8 @@ ISSUER = f"https://{HOST}"
 CLIENT_ID = "tradia-test"
 REDIRECT_URI = "https://app.tradia.test/auth/callback"
 POST_LOGOUT_URI = "https://app.tradia.test/"
+SERVICE_DN = "uid=svc-tradia,ou=services,dc=tradia,dc=test"
+SERVICE_PASSWORD = "svc-" + secrets.token_urlsafe(12)
 PASSWORDS = {
     "alice": "alice-" + secrets.token_urlsafe(12),
     "bob": "bob-" + secrets.token_urlsafe(12),
@@ -192,7 +196,7 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
             "-e", f"IDP_POST_LOGOUT_REDIRECT_URIS={POST_LOGOUT_URI}",
             "-e", f"IDP_ALICE_PASSWORD={PASSWORDS['alice']}",
             "-e", f"IDP_BOB_PASSWORD={PASSWORDS['bob']}",
-            "-e", f"IDP_SERVICE_PASSWORD={secrets.token_urlsafe(16)}",
+            "-e", f"IDP_SERVICE_PASSWORD={SERVICE_PASSWORD}",
             IMAGE,
         )  # fmt: skip
         wait_healthy(name, seconds=180)
@@ -407,6 +411,44 @@ def test_end_session_signs_the_user_out(provider: Provider) -> None:
         client.close()
 
 
+def ldap_server(provider: Provider, *, ldaps: bool) -> Server:
+    """slapd as the app's LDAP mode reaches it: LDAPS on 636, or 389 for StartTLS, our CA."""
+    tls = Tls(
+        ca_certs_file=str(provider.ca), validate=ssl.CERT_REQUIRED, valid_names=[HOST], sni=HOST
+    )
+    return Server(provider.address, port=636 if ldaps else 389, use_ssl=ldaps, tls=tls)
+
+
+def test_the_directory_answers_over_ldaps_and_starttls(provider: Provider) -> None:
+    # The service account, over LDAPS: finds alice and her group (what the LDAP backend does).
+    with Connection(
+        ldap_server(provider, ldaps=True), SERVICE_DN, SERVICE_PASSWORD, auto_bind=True
+    ) as service:
+        service.search("ou=users,dc=tradia,dc=test", "(uid=alice)", attributes=["uid", "mail"])
+        [alice] = service.entries
+        service.search(
+            "ou=groups,dc=tradia,dc=test",
+            f"(member={alice.entry_dn})",
+            search_scope=SUBTREE,
+            attributes=["cn"],
+        )
+        assert [group.cn.value for group in service.entries] == ["translators"]
+        # No password hash is readable, even by the service account.
+        service.search("ou=users,dc=tradia,dc=test", "(uid=bob)", attributes=["userPassword"])
+        assert service.entries[0].entry_attributes_as_dict == {"userPassword": []}
+    # alice, over StartTLS before the bind: her password binds, a wrong one does not.
+    plain = ldap_server(provider, ldaps=False)
+    starttls = AUTO_BIND_TLS_BEFORE_BIND
+    with Connection(plain, alice.entry_dn, PASSWORDS["alice"], auto_bind=starttls) as user:
+        assert user.extend.standard.who_am_i() == f"dn:{alice.entry_dn}"
+    with pytest.raises(LDAPBindError, match="invalidCredentials"):
+        Connection(plain, alice.entry_dn, PASSWORDS["alice"] + "x", auto_bind=starttls)
+    # Anonymous clients may bind but read nothing.
+    with Connection(plain, auto_bind=True) as anonymous:
+        anonymous.search("dc=tradia,dc=test", "(uid=*)")
+        assert anonymous.entries == []
+
+
 def test_no_secret_in_logs_processes_or_inspect(provider: Provider) -> None:
     # What a person with `docker` access sees, after the sign-ins above.
     logs = subprocess.run(
@@ -421,7 +463,7 @@ def test_no_secret_in_logs_processes_or_inspect(provider: Provider) -> None:
     assert "llng-fastcgi-server" in processes, processes
     seen = {"logs": logs.stdout + logs.stderr, "command lines": processes}
     for where, text in seen.items():
-        for secret in (provider.client_secret, *PASSWORDS.values()):
+        for secret in (provider.client_secret, SERVICE_PASSWORD, *PASSWORDS.values()):
             assert secret not in text, f"a secret in the container's {where}"
     # The client secret came from a file: not in the container's definition either.
     assert provider.client_secret not in json.dumps(inspect(provider.name))
