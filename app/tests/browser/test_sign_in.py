@@ -7,11 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from auth_kit import write_key, write_users
 from oidc_provider import CLIENT_ID, OidcTestProvider
+from test_accessibility import blocking_violations
 from tradia.auth.settings import AuthSettings
-from tradia_testkit import Simulator, running_app
+from tradia_testkit import API_KEY, DEFAULT_MODEL, Simulator, running_app
 
 PASSWORD = "correct horse battery"
 
@@ -25,10 +27,19 @@ def local_url(slow_sim: Simulator, tmp_path_factory: pytest.TempPathFactory) -> 
         local_users_file=write_users(tmp, {"alice": PASSWORD}),
     )
     with running_app(slow_sim.url, OLLAMA_TIMEOUT=20, auth=auth) as url:
+        warm(slow_sim)
         yield url
 
 
-def translate(page: object) -> None:
+def warm(sim: Simulator) -> None:
+    """Loads the model once (the profile simulates a cold load of a few seconds)."""
+    body = {"model": DEFAULT_MODEL, "prompt": "Bonjour", "stream": False}
+    httpx.post(f"{sim.url}/api/generate", json=body, auth=("api", API_KEY), timeout=60)
+
+
+def translate_in(page: object) -> None:
+    # The settings first (the task buttons wait for them), as the UI tests' page fixture does.
+    page.wait_for_function("() => document.querySelectorAll('#model-select option').length > 0")
     page.fill("#tr-input", "Bonjour à tous.")
     page.click("#tr-run")
     page.wait_for_function(
@@ -53,14 +64,16 @@ def test_local_sign_in_expiry_and_sign_out(
         assert "Wrong user name or password" in error.text_content()
         assert page.locator("#password").get_attribute("aria-describedby") == "signin-error"
         page.screenshot(path=str(artifacts / "sign-in-refused.png"))
+        assert blocking_violations(page) == []
 
         page.fill("#password", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(f"{local_url}/?tab=translate")
         page.wait_for_selector("#session:not([hidden])")
         assert "alice" in page.text_content("#session-user")
-        translate(page)
+        translate_in(page)
         page.screenshot(path=str(artifacts / "signed-in.png"))
+        assert blocking_violations(page) == []
 
         # The session disappears (expired, or signed out in another tab): the next call
         # sends the page to sign-in, which says why, and back here afterwards.
@@ -105,6 +118,7 @@ def oidc_url(
     )
     with running_app(slow_sim.url, OLLAMA_TIMEOUT=20, auth=auth) as url:
         provider.allow_redirect(url)
+        warm(slow_sim)
         yield url
 
 
@@ -123,7 +137,7 @@ def test_oidc_sign_in_and_out_at_the_provider(
         page.wait_for_selector("#session:not([hidden])")
         assert "alice" in page.text_content("#session-user")
         assert page.text_content("#session button") == "Se déconnecter"
-        translate(page)
+        translate_in(page)
 
         page.click("#session button")
         # The sign-out page refreshes to the provider, which comes back to the sign-in page.
