@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel
 
 from tradia.api.errors import error_responses
 from tradia.auth.gate import SIGNED_OUT, USER_KEY
@@ -23,6 +24,15 @@ from tradia.auth.strings import STRINGS, pick_language
 from tradia.core.users import user_from_request
 
 log = logging.getLogger("tradia.auth")
+
+
+class SessionOut(BaseModel):
+    user: str
+    groups: list[str]
+    # none, local, ldap or oidc: with none (the proxy signs people in) there is no sign-out.
+    auth: str
+
+
 router = APIRouter(tags=["sign-in"])
 _NEXT_KEY = "next"
 
@@ -43,7 +53,7 @@ def _redirect(location: str) -> RedirectResponse:
     return RedirectResponse(location, status_code=303, headers={"Cache-Control": "no-store"})
 
 
-@router.get("/api/session", responses=error_responses(401))
+@router.get("/api/session", response_model=SessionOut, responses=error_responses(401))
 async def current_session(request: Request) -> JSONResponse:
     """Who is signed in: `{user, groups, auth}`; 401 `signed_out` without a session."""
     signin = _signin(request)
