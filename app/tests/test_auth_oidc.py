@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx
 import pytest
 from auth_kit import COOKIE, Browser, page_error, set_cookies, translate, write_key
-from oidc_provider import CLIENT_ID, Person, OidcTestProvider
+from oidc_provider import CLIENT_ID, OidcTestProvider, Person
 from tradia.auth.settings import AuthSettings
 from tradia_testkit import AppProcess, Simulator, running_app
 
