@@ -97,7 +97,7 @@ class LdapDirectory:
             if not service.bind():
                 raise DirectoryUnavailable(f"service bind refused: {service.result['description']}")
             query = auth.ldap_user_filter.replace("{username}", escape_filter_chars(username))
-            attributes = ["memberOf"] + ([self.name_attribute] if self.name_attribute else [])
+            attributes = [self.name_attribute] if self.name_attribute else []
             service.search(
                 auth.ldap_search_base, query, SUBTREE, attributes=attributes, size_limit=2
             )
@@ -110,7 +110,9 @@ class LdapDirectory:
             name = found.get(self.name_attribute) if self.name_attribute else None
             if isinstance(name, list):
                 name = name[0] if name else None
-            groups = [str(g) for g in found.get("memberOf", []) or []]
+            # The session keeps the group that let the user in, not every memberOf (AD users
+            # are in dozens: the cookie would outgrow what browsers keep).
+            groups: list[str] = []
 
             user = self._connection(user_dn, password)
             try:
@@ -124,8 +126,7 @@ class LdapDirectory:
                 service.search(auth.ldap_group_dn, member, BASE, attributes=["cn"])
                 if not any(e.get("type") == "searchResEntry" for e in service.response or []):
                     raise NotInGroup
-                if auth.ldap_group_dn not in groups:
-                    groups.append(auth.ldap_group_dn)
+                groups.append(auth.ldap_group_dn)
             return DirectoryUser(str(name or username), user_dn, groups)
         finally:
             service.unbind()

@@ -126,6 +126,12 @@ class OidcProvider:
         allowed = self.auth.oidc_allowed_groups
         return not allowed or any(group in allowed for group in user.groups)
 
+    def session_groups(self, user: ProviderUser) -> list[str]:
+        """The groups worth keeping in the session: the allowed ones the user is in (a user may
+        be in hundreds), or all of them when any group is allowed."""
+        allowed = self.auth.oidc_allowed_groups
+        return [g for g in user.groups if g in allowed] if allowed else user.groups
+
     async def logout_url(self, id_token: str | None, post_logout_redirect_uri: str) -> str | None:
         """The provider's end-session URL, or None when it has none (or is down)."""
         try:

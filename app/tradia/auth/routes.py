@@ -200,7 +200,8 @@ async def oidc_callback(request: Request) -> Response:
         )
         request.session.clear()
         return denied_page(lang, clean_name(found.name))
-    user = start_session(request.session, found.name, found.groups, hint=found.id_token)
+    groups = signin.oidc.session_groups(found)
+    user = start_session(request.session, found.name, groups, hint=found.id_token)
     log.info("signed_in", extra={"user": user.name, "auth": "oidc", "client": client})
     return _redirect(next_path)
 

@@ -24,6 +24,12 @@ _REFRESH_SECONDS = 60.0
 # A user name becomes a metrics label and a log field: short and printable.
 _UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]")
 _SESSION_KEYS = ("user", "groups", "login", "seen", "hint")
+# Browsers drop a cookie over 4096 bytes (the user then silently stays signed out): keep a few
+# groups (the ones that matter are chosen by the caller) and drop an id_token hint that is too
+# large (logout then names the client instead).
+MAX_GROUPS = 20
+_MAX_GROUP_CHARS = 200
+MAX_HINT_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -53,11 +59,12 @@ def start_session(
     session: MutableMapping[str, Any], name: str, groups: list[str], hint: str | None = None
 ) -> SessionUser:
     """A new session (whatever the cookie held before is dropped: no session fixation)."""
-    user = SessionUser(clean_name(name), tuple(groups))
+    kept = tuple(g for g in groups if len(g) <= _MAX_GROUP_CHARS)[:MAX_GROUPS]
+    user = SessionUser(clean_name(name), kept)
     now = time.time()
     session.clear()
     session.update({"user": user.name, "groups": list(user.groups), "login": now, "seen": now})
-    if hint:
+    if hint and len(hint) <= MAX_HINT_CHARS:
         session["hint"] = hint
     return user
 
