@@ -18,8 +18,10 @@ import docx
 import httpx
 import openpyxl
 import pptx
+import pypdf
 import pytest
 import xlsxwriter
+from hostile_files import PNG_1X1
 from lxml import etree
 from office import convert
 from openpyxl.cell.rich_text import CellRichText, TextBlock
@@ -99,7 +101,9 @@ def workbook_with_shared_strings() -> bytes:
     bold, italic = book.add_format({"bold": True}), book.add_format({"italic": True})
     sheet.write_string("A1", "Bonjour le monde", book.add_format({"bold": True, "color": "red"}))
     sheet.write_number("A2", 1234.5, book.add_format({"num_format": "#,##0.00"}))
-    sheet.write_formula("A3", "=SUM(A2:A2)*2")
+    # With its cached result, as Excel saves it: LibreOffice shows that value (XlsxWriter's
+    # default is 0), and the translation keeps the sheet's cells as they were.
+    sheet.write_formula("A3", "=SUM(A2:A2)*2", None, 2469)
     sheet.write_datetime("A4", WHEN, book.add_format({"num_format": "yyyy-mm-dd hh:mm"}))
     sheet.write_boolean("A5", True)
     sheet.write_string("A6", "Bonjour le monde")
@@ -196,6 +200,99 @@ def test_xlsx_through_the_api(client: httpx.Client) -> None:
     rich = sheet["B1"].value
     bold = [b for b in rich if isinstance(b, TextBlock) and b.font.b]
     assert [b.text for b in bold] == ["en gras"]
+
+
+def workbook_with_objects() -> bytes:
+    """What openpyxl loses or never reads, beside cells: sparklines (an x14 extension of the
+    sheet), a text box (a drawing shape), plus a chart, an image, a comment, data validation and
+    conditional formatting, as Excel would hold them (XlsxWriter writes them)."""
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = book.add_worksheet("Ventes")
+    sheet.write_row("A1", ["Janvier", "Février", "Mars"])
+    sheet.write_row("A2", [10, 20, 15])
+    sheet.write_formula("D2", "=SUM(A2:C2)", None, 45)
+    sheet.write_string("A4", "Total des ventes")
+    sheet.write_comment("A4", "Vérifier les chiffres")
+    sheet.add_sparkline("E2", {"range": "Ventes!A2:C2", "markers": True})
+    sheet.data_validation("A2:C2", {"validate": "integer", "criteria": ">=", "value": 0})
+    sheet.conditional_format(
+        "A2:C2",
+        {"type": "cell", "criteria": ">", "value": 12, "format": book.add_format({"bold": 1})},
+    )
+    chart = book.add_chart({"type": "column"})
+    chart.add_series({"categories": "=Ventes!$A$1:$C$1", "values": "=Ventes!$A$2:$C$2"})
+    chart.set_title({"name": "Ventes du trimestre"})
+    sheet.insert_chart("A6", chart)
+    sheet.insert_image("H2", "logo.png", {"image_data": io.BytesIO(PNG_1X1)})
+    sheet.insert_textbox("H8", "Zone de texte\nSeconde ligne", {"font": {"bold": True}})
+    book.close()
+    return out.getvalue()
+
+
+XDR = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"
+X14_EXTENSIONS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}extLst"
+
+
+def test_xlsx_keeps_what_openpyxl_drops(tmp_path: Path) -> None:
+    original = workbook_with_objects()
+    document, data = translate_locally("ventes.xlsx", original)
+    # The parts that hold text may be rewritten; every other one comes back byte for byte, in
+    # the same order (chart, image, VML of the comment, styles, content types...).
+    text_parts = {
+        "xl/sharedStrings.xml",
+        "xl/worksheets/sheet1.xml",
+        "xl/drawings/drawing1.xml",
+        "xl/comments1.xml",
+    }
+    with (
+        zipfile.ZipFile(io.BytesIO(original)) as before,
+        zipfile.ZipFile(io.BytesIO(data)) as after,
+    ):
+        assert after.namelist() == before.namelist()
+        assert text_parts < set(before.namelist())
+        assert "xl/charts/chart1.xml" in before.namelist()
+        for name in sorted(set(before.namelist()) - text_parts):
+            assert after.read(name) == before.read(name), name
+        old_sheet = etree.fromstring(before.read("xl/worksheets/sheet1.xml"))
+        new_sheet = etree.fromstring(after.read("xl/worksheets/sheet1.xml"))
+        old_drawing = etree.fromstring(before.read("xl/drawings/drawing1.xml"))
+        new_drawing = etree.fromstring(after.read("xl/drawings/drawing1.xml"))
+    # The sparklines, data validation and conditional formatting are still there, unchanged.
+    for tag in (
+        X14_EXTENSIONS,
+        *(f"{{{old_sheet.nsmap[None]}}}{t}" for t in ("dataValidations", "conditionalFormatting")),
+    ):
+        assert [etree.tostring(e) for e in new_sheet.iter(tag)] == [
+            etree.tostring(e) for e in old_sheet.iter(tag)
+        ], tag
+    assert b"sparklineGroup" in etree.tostring(new_sheet.find(X14_EXTENSIONS))
+    # The drawing keeps its chart, picture and shape; only the text box's text changed.
+    assert [e.tag for e in new_drawing.iter()] == [e.tag for e in old_drawing.iter()]
+    assert [e.text for e in new_drawing.iter(qn("a:t"))] == ["ZONE DE TEXTE", "SECONDE LIGNE"]
+    assert [s.text for s in document.segments] == [
+        "Janvier",
+        "Février",
+        "Mars",
+        "Total des ventes",
+        "Zone de texte",
+        "Seconde ligne",
+        "Vérifier les chiffres",
+    ]
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = book["Ventes"]
+    assert [c.value for c in sheet[1]][:3] == ["JANVIER", "FÉVRIER", "MARS"]
+    assert [c.value for c in sheet[2]][:4] == [10, 20, 15, "=SUM(A2:C2)"]
+    assert sheet["A4"].value == "TOTAL DES VENTES"
+    assert sheet["A4"].comment is not None
+    assert sheet["A4"].comment.text == "VÉRIFIER LES CHIFFRES"
+    path = tmp_path / "ventes.xlsx"
+    path.write_bytes(data)
+    pdf = convert(path, "pdf", tmp_path)
+    text = " ".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
+    for expected in ("JANVIER", "FÉVRIER", "TOTAL DES VENTES", "ZONE DE TEXTE", "45"):
+        assert expected in text, text
+    assert "Janvier" not in text
 
 
 # ---- .pptx ------------------------------------------------------------------------------------

@@ -37,13 +37,14 @@ def _format_key(run: etree._Element) -> bytes:
 
 
 @dataclass
-class _Paragraph:
+class Paragraph:
     # Per piece: the a:t elements of a stretch, or an empty list for a fixed piece.
     texts: list[list[etree._Element]]
     pieces: Pieces
 
 
-def _paragraph(p: etree._Element) -> _Paragraph:
+def read_paragraph(p: etree._Element) -> Paragraph:
+    """A DrawingML paragraph (a:p) as pieces: also the text boxes of .xlsx drawings."""
     texts: list[list[etree._Element]] = []
     pieces: Pieces = []
     last_key: bytes | None = None
@@ -64,7 +65,17 @@ def _paragraph(p: etree._Element) -> _Paragraph:
                 texts.append([t])
                 pieces.append(t.text or "")
             last_key = key
-    return _Paragraph(texts, pieces)
+    return Paragraph(texts, pieces)
+
+
+def fill_paragraph(paragraph: Paragraph, translated: list[Part]) -> None:
+    new = from_parts(paragraph.pieces, translated)
+    for elements, text in zip(paragraph.texts, new, strict=True):
+        if elements:
+            first, *rest = elements
+            first.text = text
+            for element in rest:
+                element.text = ""
 
 
 class SlidesDocument:
@@ -82,11 +93,11 @@ class SlidesDocument:
             # part, lxml errors, a wrong content type...): each means "not a presentation".
             raise DocumentRejected("not a valid .pptx file (not a PowerPoint file)") from exc
         self._presentation = presentation
-        self._paragraphs: list[_Paragraph] = []
+        self._paragraphs: list[Paragraph] = []
         self.segments: list[Segment] = []
         for root in roots:
             for p in root.iter(qn("a:p")):
-                paragraph = _paragraph(p)
+                paragraph = read_paragraph(p)
                 if not any(any(c.isalpha() for c in piece or "") for piece in paragraph.pieces):
                     continue
                 self._paragraphs.append(paragraph)
@@ -96,13 +107,7 @@ class SlidesDocument:
         for paragraph, translated in zip(self._paragraphs, translations, strict=True):
             if translated is None:
                 continue
-            new = from_parts(paragraph.pieces, translated)
-            for elements, text in zip(paragraph.texts, new, strict=True):
-                if elements:
-                    first, *rest = elements
-                    first.text = text
-                    for element in rest:
-                        element.text = ""
+            fill_paragraph(paragraph, translated)
         out = io.BytesIO()
         self._presentation.save(out)
         return out.getvalue()
