@@ -8,8 +8,8 @@ result), numbers, dates, booleans and errors are never sent, nor text without a 
 text in several places is translated once. Sheet names, chart titles and phonetic guides
 (<rPh>) are kept: the document API has no per-request option to ask for them.
 
-Why not openpyxl: it rewrites every part and drops what it does not model (shapes and text
-boxes, sparklines and other x14 extensions, slicers, threaded comments, form controls...).
+Why not openpyxl: it rewrites every part and drops what it does not model (seen: shapes and
+text boxes, sparklines (an x14 extension), threaded comments, custom XML parts).
 Here only the parts that hold translated text are re-serialised; every other ZIP member is
 copied byte for byte, in its order.
 """
