@@ -7,7 +7,6 @@ header, SNI, certificate check), as a browser behind the test bed's DNS would; i
 checked against the provider's JWKS with joserfc."""
 
 import base64
-import datetime
 import hashlib
 import ipaddress
 import json
@@ -24,15 +23,13 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from docker_cli import docker, inspect, remove, wait_healthy
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from ldap3 import AUTO_BIND_TLS_BEFORE_BIND, SUBTREE, Connection, Server, Tls
 from ldap3.core.exceptions import LDAPBindError
+
+from app.tests.tls_certs import make_server_cert
 
 pytestmark = pytest.mark.docker
 
@@ -120,55 +117,16 @@ def login_form(page: httpx.Response) -> dict[str, Any]:
 
 
 def write_certificates(folder: Path) -> Path:
-    """A CA and the provider's certificate for HOST, as the test bed's own CA issues them."""
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Tradia test CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
-            critical=True,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(HOST)]), critical=False)
-        .add_extension(
-            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
+    """A CA and the provider's certificate for HOST (the app tests' builder), laid out as the
+    image expects them: tls/cert.pem and tls/key.pem; returns the CA file."""
     tls = folder / "tls"
     tls.mkdir()
-    (tls / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tls / "key.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    paths = make_server_cert(tls, host=HOST, label="idp")
+    paths.cert.rename(tls / "cert.pem")
+    paths.key.rename(tls / "key.pem")
     # The container's root copies the files; the bind mount keeps the host's modes.
     (tls / "key.pem").chmod(0o644)
-    ca_file = folder / "ca.pem"
-    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    return ca_file
+    return paths.ca.rename(folder / "ca.pem")
 
 
 @pytest.fixture(scope="module")
