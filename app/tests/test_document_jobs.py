@@ -419,6 +419,14 @@ def test_store_refuses_ids_that_would_leave_its_directory(tmp_path: Path) -> Non
     assert victim.exists()
 
 
+def test_a_jobs_dir_that_cannot_be_written_is_named_at_start(tmp_path: Path) -> None:
+    # Not a permission test: the suite may run as root, which writes anywhere.
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(RuntimeError, match=r"TRADIA_JOBS_DIR .*a-file/jobs cannot hold"):
+        JobStore(blocker / "jobs").prepare()
+
+
 def test_formality_and_missing_terms_reach_the_job(
     sim: Simulator, upstream: Upstream, tmp_path: Path
 ) -> None:

@@ -79,7 +79,18 @@ class JobStore:
         self.root = root
 
     def prepare(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            probe = self.root / ".writable"
+            probe.touch()
+            probe.unlink()
+        except OSError as exc:
+            # At start-up, so the operator reads what to fix instead of a traceback.
+            raise RuntimeError(
+                f"TRADIA_JOBS_DIR {self.root} cannot hold document jobs"
+                f" ({exc.strerror or exc}): mount a directory the app's user can write there,"
+                " or point TRADIA_JOBS_DIR at one"
+            ) from exc
 
     def _dir(self, job_id: str) -> Path:
         if not valid_id(job_id):
