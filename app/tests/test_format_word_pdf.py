@@ -109,7 +109,8 @@ def _notes(kind: str, text: str) -> bytes:
     ).encode()
 
 
-def _add_note(document: docx.document.Document, kind: str, text: str) -> None:
+def add_note(document: docx.document.Document, kind: str, text: str) -> None:
+    """Word's notes part with note 1, referenced from the last paragraph so far."""
     content_type, reltype = {
         "footnote": (CT.WML_FOOTNOTES, RT.FOOTNOTES),
         "endnote": (CT.WML_ENDNOTES, RT.ENDNOTES),
@@ -145,8 +146,8 @@ def word_fixture() -> bytes:
             f'<w:rStyle w:val="Hyperlink"/></w:rPr><w:t>{TEXTS["link"]}</w:t></w:r></w:hyperlink>'
         )
     )
-    _add_note(document, "footnote", TEXTS["footnote"])
-    _add_note(document, "endnote", TEXTS["endnote"])
+    add_note(document, "footnote", TEXTS["footnote"])
+    add_note(document, "endnote", TEXTS["endnote"])
     document.add_paragraph(TEXTS["list1"], style="List Number")
     document.add_paragraph(TEXTS["list2"], style="List Number")
     table = document.add_table(rows=2, cols=2)

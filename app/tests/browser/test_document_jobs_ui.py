@@ -10,13 +10,8 @@ import zipfile
 from pathlib import Path
 
 import docx
-from docx.opc.constants import CONTENT_TYPE as CT
-from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.opc.packuri import PackURI
-from docx.opc.part import Part
-from docx.oxml import parse_xml
-from docx.oxml.ns import nsdecls
 from test_accessibility import blocking_violations
+from test_format_word_pdf import add_note
 
 HEADER = "En-tête du rapport annuel"
 FOOTNOTE = "Chiffres arrêtés au trente et un décembre."
@@ -29,24 +24,13 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 
 
 def word_document() -> bytes:
-    """A .docx with a header, paragraphs and one footnote (Word's separators, then note 1)."""
+    """A .docx with a header, paragraphs and one footnote on the first paragraph."""
     document = docx.Document()
     document.sections[0].header.paragraphs[0].text = HEADER
-    for text in PARAGRAPHS:
+    document.add_paragraph(PARAGRAPHS[0])
+    add_note(document, "footnote", FOOTNOTE)
+    for text in PARAGRAPHS[1:]:
         document.add_paragraph(text)
-    separators = "".join(
-        f'<w:footnote w:type="{kind}" w:id="{i}"><w:p><w:r><w:{kind}/></w:r></w:p></w:footnote>'
-        for i, kind in ((-1, "separator"), (0, "continuationSeparator"))
-    )
-    notes = (
-        f'<w:footnotes {nsdecls("w")}>{separators}<w:footnote w:id="1"><w:p><w:r>'
-        f"<w:footnoteRef/></w:r><w:r><w:t>{FOOTNOTE}</w:t></w:r></w:p></w:footnote></w:footnotes>"
-    ).encode()
-    part = Part(PackURI("/word/footnotes.xml"), CT.WML_FOOTNOTES, notes, document.part.package)
-    document.part.relate_to(part, RT.FOOTNOTES)
-    document.paragraphs[0]._p.append(
-        parse_xml(f'<w:r {nsdecls("w")}><w:footnoteReference w:id="1"/></w:r>')
-    )
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
