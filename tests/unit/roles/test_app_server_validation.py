@@ -25,6 +25,41 @@ BASELINE = {
 }
 GOOD_HASH = "$2y$10$" + "a" * 53
 TERMS = "Check the terminology (glossary entries, the CSV, the do-not-translate terms)"
+# A good inventory for each sign-in mode: the cases below break one value of it.
+SESSION = {"app_server_session_key": "s" * 40}
+LOCAL = {
+    **SESSION,
+    "app_server_auth": "local",
+    "app_server_users": [{"name": "alice", "password": "alice-password-1"}],
+}
+LDAP = {
+    **SESSION,
+    "app_server_auth": "ldap",
+    "app_server_ldap_url": "ldaps://ldap.example.org:636",
+    "app_server_ldap_bind_dn": "uid=svc-tradia,ou=services,dc=tradia,dc=test",
+    "app_server_ldap_bind_password": "bind-password-0123",
+    "app_server_ldap_user_base": "ou=users,dc=tradia,dc=test",
+}
+OIDC = {
+    **SESSION,
+    "app_server_auth": "oidc",
+    "app_server_oidc_issuer": "https://sso.example.org/realms/staff",
+    "app_server_oidc_client_id": "tradia",
+    "app_server_oidc_client_secret": "client-secret-0123456789",
+}
+MODES = {
+    "basic": {},
+    "local": LOCAL,
+    "ldap": LDAP,
+    "oidc": OIDC,
+    "none": {"app_server_auth": "none"},
+}
+USERS_FOR_MODE = "Check the users for the sign-in mode"
+LOCAL_COST = "Check the local accounts' bcrypt cost"
+SESSION_KEY = "Check the session key"
+LIFETIMES = "Check the session lifetimes"
+LDAP_CHECK = "Check the LDAP settings"
+OIDC_CHECK = "Check the OIDC settings"
 TERMINOLOGY = Path(__file__).parent / "terminology"
 
 
@@ -198,6 +233,69 @@ CASES = [
     ("app_server_api_key", "k" * 20, {}, "Check the API key"),
     ("app_server_users_bcrypt_cost", 13, {}, "Check the bcrypt cost"),
     ("app_server_verify", "sometimes", {}, SPEC),
+    # Sign-in (app_server_auth): each mode's inputs, refused before anything changes.
+    ("app_server_auth", "kerberos", {}, SPEC),
+    ("app_server_users", [], LOCAL, USERS_FOR_MODE),  # local with nobody to sign in
+    # The app refuses a hash below cost 10 at start.
+    (
+        "app_server_users",
+        [{"name": "alice", "password_hash": "$2y$05$" + "a" * 53}],
+        LOCAL,
+        USERS_FOR_MODE,
+    ),
+    ("app_server_users", [{"name": "alice"}], LOCAL, "Check the web users"),  # no password
+    # The directory or the provider says who signs in: a list of users would be ignored.
+    ("app_server_users", [{"name": "alice", "password": "alice-password-1"}], OIDC, USERS_FOR_MODE),
+    ("app_server_local_bcrypt_cost", 5, LOCAL, LOCAL_COST),
+    ("app_server_local_bcrypt_cost", 15, {}, LOCAL_COST),
+    ("app_server_local_bcrypt_cost", "high", {}, SPEC),
+    ("app_server_session_key", "", LOCAL, SESSION_KEY),
+    ("app_server_session_key", "s" * 20, OIDC, SESSION_KEY),
+    ("app_server_session_key", "CHANGE-ME-openssl-rand-hex-32-0123456789", LDAP, SESSION_KEY),
+    ("app_server_session_idle_minutes", 0, {}, LIFETIMES),
+    ("app_server_session_idle_minutes", 600, {"app_server_session_max_hours": 2}, LIFETIMES),
+    ("app_server_session_max_hours", 1000, {}, LIFETIMES),
+    ("app_server_session_max_hours", "long", {}, SPEC),
+    ("app_server_ldap_url", "ldap.example.org", LDAP, LDAP_CHECK),
+    ("app_server_ldap_url", "https://ldap.example.org", LDAP, LDAP_CHECK),
+    # Plain LDAP without StartTLS: passwords in clear on the network.
+    ("app_server_ldap_url", "ldap://ldap.example.org:389", LDAP, LDAP_CHECK),
+    ("app_server_ldap_starttls", True, LDAP, LDAP_CHECK),  # on an ldaps:// URL
+    ("app_server_ldap_starttls", "perhaps", {}, SPEC),
+    ("app_server_ldap_bind_dn", "", LDAP, LDAP_CHECK),
+    ("app_server_ldap_bind_password", "", LDAP, LDAP_CHECK),
+    ("app_server_ldap_bind_password", "CHANGE-ME-bind-password", LDAP, LDAP_CHECK),
+    ("app_server_ldap_user_base", "", LDAP, LDAP_CHECK),
+    ("app_server_ldap_user_filter", "(uid=alice)", LDAP, LDAP_CHECK),
+    ("app_server_ldap_user_filter", "uid={username}", LDAP, LDAP_CHECK),
+    ("app_server_ldap_group_dn", "translators", LDAP, LDAP_CHECK),
+    ("app_server_ldap_group_filter", "(member=uid=alice)", LDAP, LDAP_CHECK),
+    ("app_server_ldap_ca_file", "/nonexistent/ldap-ca.crt", LDAP, LDAP_CHECK),
+    # Empty means the deployment CA: refused when there is none and this run makes none.
+    (
+        "app_server_ldap_ca_file",
+        "",
+        {
+            **LDAP,
+            "app_server_tls_source": "acme",
+            "app_server_ai_tls": False,
+            "internal_ca_dir": "/nonexistent/pki",
+        },
+        LDAP_CHECK,
+    ),
+    ("app_server_oidc_issuer", "http://sso.example.org", OIDC, OIDC_CHECK),
+    ("app_server_oidc_issuer", "sso.example.org", OIDC, OIDC_CHECK),
+    ("app_server_oidc_client_id", "", OIDC, OIDC_CHECK),
+    ("app_server_oidc_client_secret", "", OIDC, OIDC_CHECK),
+    ("app_server_oidc_client_secret", "CHANGE-ME-client-secret", OIDC, OIDC_CHECK),
+    ("app_server_oidc_scopes", ["profile", "email"], OIDC, OIDC_CHECK),
+    ("app_server_oidc_scopes", ["openid", "two words"], OIDC, OIDC_CHECK),
+    ("app_server_oidc_username_claim", "", OIDC, OIDC_CHECK),
+    ("app_server_oidc_groups_claim", "my groups", OIDC, OIDC_CHECK),
+    ("app_server_oidc_allowed_groups", ["translators,reviewers"], OIDC, OIDC_CHECK),
+    ("app_server_oidc_allowed_groups", [" translators"], OIDC, OIDC_CHECK),
+    ("app_server_oidc_provider_name", "", OIDC, OIDC_CHECK),
+    ("app_server_oidc_ca_file", "/nonexistent/oidc-ca.crt", OIDC, OIDC_CHECK),
     # The example vault's placeholders (inventory/example/group_vars/all/vault.yml.example).
     ("app_server_api_key", "CHANGE-ME-openssl-rand-hex-32", {}, "Check the API key"),
     (
@@ -222,9 +320,13 @@ def test_bad_value_fails_validation_naming_it(variable, value, extra, check, tmp
     assert failure.names(variable), str(failure)
 
 
-def test_the_baseline_passes_validation(tmp_path):
-    # Without this, a table could pass because the baseline itself is refused.
-    assert_baseline_passes("app_server", run_role("app_server", BASELINE, tmp_path))
+@pytest.mark.parametrize("mode", MODES)
+def test_the_baseline_passes_validation(mode, tmp_path):
+    # Without this, a table could pass because the baseline itself is refused: each sign-in
+    # mode's good inventory too.
+    assert_baseline_passes(
+        "app_server", run_role("app_server", {**BASELINE, **MODES[mode]}, tmp_path)
+    )
 
 
 def test_the_users_passwords_never_show_on_failure(tmp_path):
