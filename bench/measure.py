@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 from tradia.api.events import DoneEvent, ErrorEvent, TokenEvent
+from tradia.auth.session import COOKIE_NAME as SESSION_COOKIE
 from tradia.stream_client import aiter_events
 
 
@@ -65,6 +66,20 @@ def client(
         transport=transport,
         timeout=httpx.Timeout(timeout, connect=10),
     )
+
+
+async def sign_in(http: httpx.AsyncClient, user: tuple[str, str]) -> None:
+    """The app's sign-in form (TRADIA_AUTH=local), posted as a browser posts it from the app's
+    own page: afterwards `http` holds the session cookie and sends it with every request.
+    Raises when the app does not answer with a session: samples would all be 401s."""
+    response = await http.post(
+        "/auth/login",
+        data={"username": user[0], "password": user[1], "next": "/"},
+        # The form's Origin is "null" under the app's Referrer-Policy no-referrer.
+        headers={"Origin": "null", "Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "navigate"},
+    )
+    if response.status_code != 303 or SESSION_COOKIE not in http.cookies:
+        raise RuntimeError(f"sign-in refused: {response.status_code} {response.text[:200]}")
 
 
 async def ollama_chat(

@@ -21,10 +21,13 @@ REPO = Path(__file__).resolve().parent.parent
 PLAYBOOK = Path(__file__).resolve().parent / "render.yml"
 API_KEY = "bench-only-key-0123456789abcdef0123456789abcdef"
 LOGIN = ("bench", "bench-password")
+# The session mode's cookie key (app_server_session_key): at least 32 characters.
+SESSION_KEY = "bench-only-session-key-0123456789abcdef0123456789abcdef"
 MODEL = "llama3.1:8b"
 _OLLAMA_CONTAINER = "tradia-ollama"
 _OLLAMA_PORT = 11435  # ai_server_ollama_port's default
 _APP_CONTAINER = "tradia-app"
+_APP_AUTH_PATH = "/etc/tradia/auth"  # __app_server_auth_path: the sign-in files in the app
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class Rendered:
     pki: Pki
     login: bool
     app_env: dict[str, str]
+    # The app signs users in (app_server_auth: local) and Traefik asks for no password.
+    session: bool = False
 
     @property
     def ai_static(self) -> Path:
@@ -61,10 +66,18 @@ class Rendered:
 
 
 def render(
-    directory: Path, *, login: bool, ai_urls: list[str] | None = None, pki: Pki | None = None
+    directory: Path,
+    *,
+    login: bool,
+    session: bool = False,
+    ai_urls: list[str] | None = None,
+    pki: Pki | None = None,
 ) -> Rendered:
-    """Render both roles' files under `directory` (the app server's login on or off), serving
-    `pki`'s certificate (default: a throwaway one from ollama_sim.testing)."""
+    """Render both roles' files under `directory` (the app server's login on or off, or
+    `session`: the role's local sign-in), serving `pki`'s certificate (default: a throwaway one
+    from ollama_sim.testing)."""
+    if login and session:
+        raise ValueError("login (Traefik's basic auth) and session (the app's) exclude each other")
     directory.mkdir(parents=True, exist_ok=True)
     ports = Ports.pick()
     pki = pki or make_pki(directory / "pki")
@@ -79,6 +92,9 @@ def render(
         "app_server_users": [{"name": LOGIN[0], "password": LOGIN[1]}],
         "ansible_python_interpreter": sys.executable,
     }
+    if session:
+        # The role's defaults otherwise (app_server_local_bcrypt_cost, the session lifetimes).
+        extra |= {"app_server_auth": "local", "app_server_session_key": SESSION_KEY}
     extra_file = directory / "extra-vars.json"
     extra_file.write_text(json.dumps(extra))
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
@@ -100,11 +116,37 @@ def render(
     if result.returncode != 0:
         raise RuntimeError(f"rendering the roles' files failed:\n{result.stdout}\n{result.stderr}")
     app_env = json.loads((directory / "app" / "env.json").read_text())
-    rendered = Rendered(directory, ports, pki, login, app_env)
+    app_env = localise_auth_env(app_env, directory / "app")
+    rendered = Rendered(directory, ports, pki, login, app_env, session)
     _localise(rendered)
-    if not login:
+    if not login and not session:
         _drop_login(directory / "app" / "traefik" / "dynamic" / "tradia.yml")
     return rendered
+
+
+def localise_auth_env(env: dict[str, str], app_dir: Path) -> dict[str, str]:
+    """The app's sign-in file paths (mounted at /etc/tradia/auth in the container) pointed at
+    the role's output under `app_dir`/auth."""
+    local = str(app_dir / "auth")
+    return {
+        name: local + value[len(_APP_AUTH_PATH) :]
+        if value.startswith(_APP_AUTH_PATH + "/")
+        else value
+        for name, value in env.items()
+    }
+
+
+def bcrypt_cost(users_file: Path) -> int | None:
+    """The bcrypt cost of a rendered users file's first hash ($2y$<cost>$...), None without one:
+    the figures say which cost they were measured at, whatever the role's default is then."""
+    if not users_file.is_file():
+        return None
+    for line in users_file.read_text().splitlines():
+        _, sep, hashed = line.strip().partition(":")
+        fields = hashed.split("$")
+        if sep and len(fields) > 3 and fields[2].isdigit():
+            return int(fields[2])
+    return None
 
 
 def _drop_login(path: Path) -> None:
