@@ -13,8 +13,8 @@ _DPI = 80
 
 
 def relay(result: dict[str, Any], out: Path) -> None:
-    modes = ["direct", "ai_traefik", "chain_no_login", "chain"]
-    labels = ["(a) sim", "(b) AI Traefik", "(c') chain, no login", "(c) chain"]
+    modes = ["direct", "ai_traefik", "chain_no_login", "chain", "chain_session"]
+    labels = ["(a) sim", "(b) AI Traefik", "(c') chain, no login", "(c) chain", "(d) session"]
     fig, axes = plt.subplots(1, 2, figsize=_SIZE, dpi=_DPI)
     for ax, users in zip(axes, (1, 20), strict=True):
         rows = {r["mode"]: r for r in result["rows"] if r["users"] == users}

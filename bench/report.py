@@ -18,6 +18,7 @@ MODES = {
     "ai_traefik": "(b) AI server's Traefik (TLS + key)",
     "chain": "(c) whole chain, with the users' login",
     "chain_no_login": "(c') whole chain, no login",
+    "chain_session": "(d) whole chain, signed in (session cookie)",
 }
 
 
@@ -63,7 +64,9 @@ def relay_section(r: dict[str, Any]) -> str:
     ]
     return (
         f"Profile `{r['profile']}`, the same translation requests ({r['text_chars']} characters)"
-        " in every mode, OLLAMA_NUM_PARALLEL = app concurrency = users.\n\n"
+        " in every mode, OLLAMA_NUM_PARALLEL = app concurrency = users."
+        + _relay_logins(r.get("bcrypt_cost") or {})
+        + "\n\n"
         + table(
             [
                 "users",
@@ -78,6 +81,23 @@ def relay_section(r: dict[str, Any]) -> str:
         )
         + "\n\n![TTFT by path](results/relay.png)"
     )
+
+
+def _relay_logins(costs: dict[str, int | None]) -> str:
+    """How (c) and (d) sign users in, with the bcrypt costs the roles rendered for the run."""
+    text = ""
+    if costs.get("login"):
+        text += (
+            f" (c): Traefik's basic auth, bcrypt cost {costs['login']}, checked by Traefik on"
+            " every request."
+        )
+    if costs.get("session"):
+        text += (
+            " (d): the app's own sign-in (app_server_auth local, Traefik without a login), bcrypt"
+            f" cost {costs['session']}, checked once at sign-in (not counted), then a signed"
+            " session cookie on every request."
+        )
+    return text
 
 
 def users_section(r: dict[str, Any]) -> str:
