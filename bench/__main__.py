@@ -41,12 +41,16 @@ def main() -> int:
 
     def rendered(variant: str) -> Rendered:
         if variant not in renders:
-            renders[variant] = render(workdir / f"render-{variant}", login=variant == "login")
+            renders[variant] = render(
+                workdir / f"render-{variant}",
+                login=variant == "login",
+                session=variant == "session",
+            )
         return renders[variant]
 
     runners: dict[str, Callable[[], dict[str, Any]]] = {
         "relay": lambda: relay.run(
-            workdir, quick, {"login": rendered("login"), "open": rendered("open")}
+            workdir, quick, {v: rendered(v) for v in ("login", "open", "session")}
         ),
         "users": lambda: users.run(workdir, quick, rendered("login")),
         "deploy": lambda: deploy.run(logs, quick),
