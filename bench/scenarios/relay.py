@@ -32,9 +32,9 @@ async def _mode(stack: LocalStack, mode: str, users: int, per_user: int) -> list
         if mode == "direct":
             clients.append(client(stack.sim_url, local_address=_address(user)))
         elif mode == "ai_traefik":
-            clients.append(
-                client(stack.ai_url, ca=stack.ca, auth=stack.ai_auth, local_address=_address(user))
-            )
+            # From the app server's address, as the app's requests come: the AI server's
+            # gateway lets the app servers' client in from their addresses only (403 otherwise).
+            clients.append(client(stack.ai_url, ca=stack.ca, auth=stack.ai_auth))
         else:
             # chain_session: stack.app_auth is None (no Traefik login), the cookie signs in.
             clients.append(
