@@ -1,8 +1,9 @@
 """`python -m bench` (make bench): run the parts, save their results, write RESULTS.md.
 
-Env: BENCH_PARTS (comma-separated, default all: relay,users,deploy,scaleout,llama),
-BENCH_QUICK=1 (a short smoke run: few requests, short windows). Parts not run keep their last
-results in bench/results/, so RESULTS.md always shows every part, each with its own date.
+Env: BENCH_PARTS (comma-separated, default relay,users,deploy,scaleout,llama; `peers` runs
+only when named: it installs Open WebUI, ~7 GB, into $TRADIA_CACHE/peers/ and takes half an
+hour), BENCH_QUICK=1 (a short smoke run: few requests, short windows). Parts not run keep their
+last results in bench/results/, so RESULTS.md always shows every part, each with its own date.
 """
 
 import json
@@ -17,17 +18,17 @@ from typing import Any
 
 from bench import machine, plots, report
 from bench.render import Rendered, render
-from bench.scenarios import deploy, llama, relay, scaleout, users
+from bench.scenarios import deploy, llama, peers, relay, scaleout, users
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-PARTS = ("relay", "users", "deploy", "scaleout", "llama")
+DEFAULT_PARTS = ("relay", "users", "deploy", "scaleout", "llama")
+PARTS = (*DEFAULT_PARTS, "peers")
 
 
 def main() -> int:
-    parts = [
-        p.strip() for p in os.environ.get("BENCH_PARTS", ",".join(PARTS)).split(",") if p.strip()
-    ]
+    wanted = os.environ.get("BENCH_PARTS", ",".join(DEFAULT_PARTS))
+    parts = [p.strip() for p in wanted.split(",") if p.strip()]
     unknown = [p for p in parts if p not in PARTS]
     if unknown:
         print(f"bench: unknown part(s) {unknown}; known: {', '.join(PARTS)}", file=sys.stderr)
@@ -56,6 +57,7 @@ def main() -> int:
         "deploy": lambda: deploy.run(logs, quick),
         "scaleout": lambda: scaleout.run(logs, quick),
         "llama": lambda: llama.run(workdir, quick, rendered("login")),
+        "peers": lambda: peers.run(workdir, quick, rendered("login")),
     }
     try:
         for part in parts:

@@ -130,4 +130,61 @@ def llama(result: dict[str, Any]) -> list[Goal]:
     ]
 
 
-CHECKS = {"relay": relay, "users": users, "deploy": deploy, "scaleout": scaleout, "llama": llama}
+def peers(result: dict[str, Any]) -> list[Goal]:
+    """Tradia's chain against the peer's better route in each cell (same profile, NUM_PARALLEL
+    and users, same run): less added TTFT p50, at least its tokens/s (within part 1's noise
+    margin), no failed request where the peer failed none."""
+    goals = []
+    rows = result["rows"]
+    cells = sorted(
+        {(r["profile"], r["parallel"], r["users"]) for r in rows}, key=lambda c: (c[0], c[1], c[2])
+    )
+    for profile, parallel, users in cells:
+        cell = [
+            r
+            for r in rows
+            if (r["profile"], r["parallel"], r["users"]) == (profile, parallel, users)
+        ]
+        chain = _row(cell, path="chain")
+        others = [r for r in cell if r["path"].startswith("owui_")]
+        if chain is None or not others:
+            continue
+        name = f"{profile}, NUM_PARALLEL {parallel}, {users} user(s)"
+        timed = [r for r in others if r["added_ttft_ms"]]
+        if chain["added_ttft_ms"] and timed:
+            best = min(timed, key=lambda r: r["added_ttft_ms"][0])
+            goals.append(
+                Goal(
+                    f"{name}: Tradia adds less p50 TTFT than Open WebUI",
+                    f"+{chain['added_ttft_ms'][0]:.1f} ms vs +{best['added_ttft_ms'][0]:.1f} ms"
+                    f" ({best['path']})",
+                    chain["added_ttft_ms"][0] < best["added_ttft_ms"][0],
+                )
+            )
+        fastest = max(others, key=lambda r: r["tokens_per_s"])
+        goals.append(
+            Goal(
+                f"{name}: Tradia >= {1 - TOKENS_LOSS:.2f}x Open WebUI's aggregate tokens/s",
+                f"{chain['tokens_per_s']:.1f} vs {fastest['tokens_per_s']:.1f} ({fastest['path']})",
+                chain["tokens_per_s"] >= (1 - TOKENS_LOSS) * fastest["tokens_per_s"],
+            )
+        )
+        if min(r["failed"] for r in others) == 0:
+            goals.append(
+                Goal(
+                    f"{name}: Tradia fails no request (Open WebUI failed none)",
+                    f"{chain['failed']} failed",
+                    chain["failed"] == 0,
+                )
+            )
+    return goals
+
+
+CHECKS = {
+    "relay": relay,
+    "users": users,
+    "deploy": deploy,
+    "scaleout": scaleout,
+    "llama": llama,
+    "peers": peers,
+}

@@ -75,4 +75,27 @@ def scaleout(result: dict[str, Any], out: Path) -> None:
     plt.close(fig)
 
 
-PLOTS = {"relay": relay, "users": users, "scaleout": scaleout}
+def peers(result: dict[str, Any], out: Path) -> None:
+    """Added TTFT p50 (bar) and p95 (tick) over the straight path, per cell and product."""
+    paths = [("chain", "Tradia", "#2e86de"), ("owui_ollama", "OWUI /ollama", "#ee5253")]
+    paths.append(("owui_openai", "OWUI /api/chat", "#ff9f43"))
+    cells = sorted({(r["profile"], r["parallel"], r["users"]) for r in result["rows"]})
+    fig, ax = plt.subplots(figsize=(max(_SIZE[0], 1.4 * len(cells)), _SIZE[1]), dpi=_DPI)
+    width = 0.8 / len(paths)
+    rows = {(r["profile"], r["parallel"], r["users"], r["path"]): r for r in result["rows"]}
+    for i, (path, label, color) in enumerate(paths):
+        added = [rows.get((*cell, path), {}).get("added_ttft_ms") for cell in cells]
+        x = [c + (i - (len(paths) - 1) / 2) * width for c in range(len(cells))]
+        ax.bar(x, [a[0] if a else 0 for a in added], width, color=color, label=label)
+        ax.plot(x, [a[1] if a else 0 for a in added], "_", color="black", markersize=8)
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.set_xticks(range(len(cells)), [f"{p}\nNP {n}, {u} u" for p, n, u in cells], fontsize=7)
+    ax.set_title("added TTFT over the simulator, p50 (bar) / p95 (tick), ms", fontsize=9)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)
+
+
+PLOTS = {"relay": relay, "users": users, "scaleout": scaleout, "peers": peers}

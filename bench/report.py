@@ -12,6 +12,7 @@ TITLES = {
     "deploy": "3. Deployment",
     "scaleout": "4. Scale-out",
     "llama": "5. Real model (SmolLM2-135M on llama.cpp)",
+    "peers": "6. Peers: Open WebUI on the same simulator",
 }
 MODES = {
     "direct": "(a) straight to the simulator",
@@ -215,12 +216,116 @@ def llama_section(r: dict[str, Any]) -> str:
     )
 
 
+PEER_PATHS = {
+    "direct": "straight to the simulator",
+    "chain": "Tradia, whole chain with login",
+    "owui_ollama": "Open WebUI, /ollama/api/chat",
+    "owui_openai": "Open WebUI, /api/chat/completions",
+}
+
+
+def peers_section(r: dict[str, Any]) -> str:
+    peer = r["peer"]
+    installed = (
+        f"installed earlier in {peer['install_seconds']:.0f} s"
+        if peer["reused"]
+        else f"installed by this run in {peer['install_seconds']:.0f} s"
+    )
+    rows = [
+        [
+            row["profile"],
+            row["parallel"],
+            row["users"],
+            PEER_PATHS.get(row["path"], row["path"]),
+            row["requests"],
+            row["failed"],
+            row["ttft_ms"],
+            row["added_ttft_ms"],
+            row["tokens_per_s"],
+            f"{row['tokens_ratio']:.3f}x" if row["tokens_ratio"] is not None else None,
+            row["server_cpu_s_per_100"],
+            row["server_peak_rss_mib"],
+        ]
+        for row in r["rows"]
+    ]
+    queue = [
+        [
+            PEER_PATHS.get(q["product"], q["product"]),
+            q["headers_ms"],
+            q["first_seen"],
+            q["first_seen_ms"],
+            q["first_token_ms"],
+            ", ".join(q["queue_updates"]) or "-",
+        ]
+        for q in r["queue"]
+    ]
+    kill = [
+        [
+            PEER_PATHS.get(k["product"], k["product"]),
+            k["killed_after_tokens"],
+            k["error_after_ms"],
+            k["outcome"],
+        ]
+        for k in r["kill"]
+    ]
+    return (
+        f"Open WebUI {peer['version']} (PyPI `open-webui`, bench/requirements-peers.txt, Python"
+        f" {peer['python']}), its own venv {peer['size_bytes'] / 1e9:.1f} GB, {installed};"
+        f" started offline in {peer['start_seconds']:.0f} s, admin and API key made through its"
+        " API. Both products in front of the same simulator, in the same run, with part 1's"
+        f" translation requests ({r['text_chars']} characters). Tradia's app concurrency ="
+        " OLLAMA_NUM_PARALLEL; Open WebUI passes every request on (the simulator queues them)."
+        " Added = over the straight path in the same cell. Server = Tradia's app and both"
+        " Traefiks, Open WebUI's process tree; CPU per 100 requests sent (warm-up included),"
+        " peak RSS summed over the processes.\n\n"
+        + table(
+            [
+                "profile",
+                "NUM_PARALLEL",
+                "users",
+                "path",
+                "requests",
+                "failed",
+                "TTFT p50 / p95 ms",
+                "added p50 / p95 ms",
+                "aggregate tok/s",
+                "tok/s vs direct",
+                "server CPU s / 100 req",
+                "server peak RSS MiB",
+            ],
+            rows,
+        )
+        + "\n\n![Added TTFT by product](results/peers.png)\n\n"
+        f"**A user queued behind others** (rtx4090, NUM_PARALLEL 1, Tradia's concurrency 1;"
+        f" {r['ahead']} users sent just before, through the same product): what the stream"
+        " shows first, and when (ms from sending).\n\n"
+        + table(
+            [
+                "product",
+                "headers ms",
+                "first thing seen",
+                "at ms",
+                "first token ms",
+                "queue updates seen",
+            ],
+            queue,
+        )
+        + "\n\n**The AI server dies mid-answer** (the simulator SIGKILLed after the user read"
+        f" some tokens): time until the user's stream shows an error or ends (the client gives"
+        f" up after {r['kill_wait_s']:.0f} s), and what it shows.\n\n"
+        + table(
+            ["product", "killed after tokens", "error seen after ms", "what the user gets"], kill
+        )
+    )
+
+
 SECTIONS = {
     "relay": relay_section,
     "users": users_section,
     "deploy": deploy_section,
     "scaleout": scaleout_section,
     "llama": llama_section,
+    "peers": peers_section,
 }
 
 
