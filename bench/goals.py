@@ -156,7 +156,7 @@ def peers(result: dict[str, Any]) -> list[Goal]:
             goals.append(
                 Goal(
                     f"{name}: Tradia adds less p50 TTFT than Open WebUI",
-                    f"+{chain['added_ttft_ms'][0]:.1f} ms vs +{best['added_ttft_ms'][0]:.1f} ms"
+                    f"{chain['added_ttft_ms'][0]:+.1f} ms vs {best['added_ttft_ms'][0]:+.1f} ms"
                     f" ({best['path']})",
                     chain["added_ttft_ms"][0] < best["added_ttft_ms"][0],
                 )

@@ -117,24 +117,30 @@ class Meter:
     roots: list[int]
     interval: float = 0.2
     cpu_s: float = 0.0
+    cpu_by_root: dict[int, float] = field(default_factory=dict)
     peak_rss: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
-    _start_cpu: dict[tuple[int, float], float] = field(default_factory=dict)
+    _start_cpu: dict[int, dict[tuple[int, float], float]] = field(default_factory=dict)
 
-    def _processes(self) -> list[psutil.Process]:
-        found: list[psutil.Process] = []
+    def _trees(self) -> dict[int, list[psutil.Process]]:
+        found: dict[int, list[psutil.Process]] = {}
         for pid in self.roots:
             with contextlib.suppress(psutil.Error):
-                found += tree(psutil.Process(pid))
+                found[pid] = tree(psutil.Process(pid))
         return found
 
-    def _cpu_by_process(self) -> dict[tuple[int, float], float]:
-        # Keyed by (pid, start time): a pid reused meanwhile is another process.
-        found = {}
-        for process in self._processes():
-            with contextlib.suppress(psutil.Error):
-                found[(process.pid, process.create_time())] = cpu_seconds([process])
+    def _processes(self) -> list[psutil.Process]:
+        return [process for processes in self._trees().values() for process in processes]
+
+    def _cpu_by_process(self) -> dict[int, dict[tuple[int, float], float]]:
+        # Per root, keyed by (pid, start time): a pid reused meanwhile is another process.
+        found: dict[int, dict[tuple[int, float], float]] = {}
+        for root, processes in self._trees().items():
+            found[root] = {}
+            for process in processes:
+                with contextlib.suppress(psutil.Error):
+                    found[root][(process.pid, process.create_time())] = cpu_seconds([process])
         return found
 
     def _sample(self) -> None:
@@ -158,7 +164,10 @@ class Meter:
         if self._thread:
             self._thread.join()
         end = self._cpu_by_process()
-        self.cpu_s = cpu_delta(self._start_cpu, end)
+        self.cpu_by_root = {
+            root: cpu_delta(self._start_cpu.get(root, {}), cpu) for root, cpu in end.items()
+        }
+        self.cpu_s = sum(self.cpu_by_root.values())
 
 
 def cpu_delta(start: dict[tuple[int, float], float], end: dict[tuple[int, float], float]) -> float:
@@ -421,19 +430,22 @@ async def _peer_mode(owui: OpenWebUI, route: str, users: int, count: int) -> lis
         await asyncio.gather(*(c.aclose() for c in clients))
 
 
-def _pids(stack: LocalStack, names: tuple[str, ...]) -> list[int]:
+def _pids(stack: LocalStack, names: tuple[str, ...]) -> list[tuple[str, int]]:
     # LocalStack keeps its processes by name; the bench reads them, it does not drive them.
-    return [process.pid for name, process in stack._processes if name in names]
+    return [(name, process.pid) for name, process in stack._processes if name in names]
 
 
 def _measure_path(
     stack: LocalStack, owui: OpenWebUI, path: str, users: int, count: int
 ) -> dict[str, Any]:
-    roots = {"direct": [], "chain": _pids(stack, TRADIA_SERVER)}.get(path)
-    if roots is None:
+    if path == "direct":
+        roots: dict[str, int] = {}
+    elif path == "chain":
+        roots = dict(_pids(stack, TRADIA_SERVER))
+    else:
         assert owui.process is not None
-        roots = [owui.process.pid]
-    with Meter(roots) as meter:
+        roots = {"open-webui": owui.process.pid}
+    with Meter(list(roots.values())) as meter:
         if path in ("direct", "chain"):
             samples = asyncio.run(relay._mode(stack, path, users, count))
         else:
@@ -443,6 +455,10 @@ def _measure_path(
     return {
         **summarise(samples),
         "server_cpu_s": round(meter.cpu_s, 2) if roots else None,
+        # Which of the server's processes the CPU went to (Tradia: the app, its Traefiks).
+        "server_cpu_s_by_process": {
+            name: round(meter.cpu_by_root.get(pid, 0.0), 2) for name, pid in roots.items()
+        },
         "server_requests": sent,
         "server_peak_rss_mib": round(meter.peak_rss / 2**20, 1) if roots else None,
     }

@@ -211,7 +211,7 @@ sys.stdin.readline()
 """
 
 
-def test_meter_sees_a_childs_cpu_and_memory():
+def test_meter_sees_a_childs_cpu_and_memory_per_root():
     # A parent (sleeping) whose child burns 0.3 s of CPU and holds 64 MiB: both belong to the
     # tree the meter follows from the parent's pid.
     parent = subprocess.Popen(
@@ -223,8 +223,9 @@ def test_meter_sees_a_childs_cpu_and_memory():
         ],
         stdin=subprocess.PIPE,
     )
+    idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
     try:
-        with peers.Meter([parent.pid], interval=0.05) as meter:
+        with peers.Meter([parent.pid, idle.pid], interval=0.05) as meter:
             deadline = time.monotonic() + 60
             child = None
             while child is None and time.monotonic() < deadline:
@@ -239,7 +240,10 @@ def test_meter_sees_a_childs_cpu_and_memory():
         for process in psutil.Process().children(recursive=True):
             process.kill()
         parent.wait()
-    assert meter.cpu_s >= 0.3
+        idle.wait()
+    assert meter.cpu_by_root[parent.pid] >= 0.3
+    assert meter.cpu_by_root[idle.pid] < 0.3
+    assert meter.cpu_s == pytest.approx(sum(meter.cpu_by_root.values()))
     assert meter.peak_rss >= 64 * 2**20
 
 
@@ -323,6 +327,12 @@ def test_goals_met_against_the_peers_better_route():
     found = goals.peers(_result())
     assert [g.met for g in found] == [True, True, True]
     assert "+8.0 ms vs +16.0 ms (owui_ollama)" in found[0].measured
+
+
+def test_goal_shows_a_negative_added_time_with_its_sign():
+    found = goals.peers(_result(chain_ttft=95.0))
+    assert found[0].measured.startswith("-5.0 ms vs +16.0 ms")
+    assert found[0].met
 
 
 def test_goals_missed_where_tradia_loses():
