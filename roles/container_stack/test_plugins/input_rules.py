@@ -56,6 +56,11 @@ def ipv6_cidr(value: Any) -> bool:
     return _network(value, 6)
 
 
+def ip_address(value: Any) -> bool:
+    """One address (IPv4 or IPv6), not a network."""
+    return _network(value, None) and "/" not in value
+
+
 def api_key(value: Any) -> bool:
     """A real secret: one line, long enough, not the example vault's placeholder."""
     return (
@@ -90,6 +95,7 @@ class TestModule:
             "ip_cidr": ip_cidr,
             "ipv4_cidr": ipv4_cidr,
             "ipv6_cidr": ipv6_cidr,
+            "ip_address": ip_address,
             "api_key": api_key,
             "bcrypt_cost": bcrypt_cost,
             "ollama_model_name": ollama_model_name,

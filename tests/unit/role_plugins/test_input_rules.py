@@ -10,6 +10,11 @@ TESTS = load_plugin("container_stack", "test", "input_rules").TestModule().tests
 @pytest.mark.parametrize(
     ("rule", "value", "expected"),
     [
+        ("ip_address", "10.0.0.5", True),
+        ("ip_address", "fd00::5", True),
+        ("ip_address", "10.0.0.0/24", False),  # a network, not a host's address
+        ("ip_address", "10.0.0.300", False),
+        ("ip_address", "sso.example.org", False),
         ("ipv4_cidr", "10.0.0.5", True),
         ("ipv4_cidr", "10.0.0.0/8", True),
         ("ipv4_cidr", "10.0.0.300", False),  # the loose regex of one role let this through

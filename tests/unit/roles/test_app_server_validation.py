@@ -73,6 +73,7 @@ def _term(**changes: str) -> dict[str, str]:
     }
 
 
+APP_HOSTS = "Check the app's extra host entries"
 CASES = [
     # (variable, bad value, extra variables, the check that refuses it)
     ("app_server_api_key", "short", {}, "Check the API key"),
@@ -83,6 +84,10 @@ CASES = [
     ("app_server_docker_subnet", "172.31.250.0/40", {}, "Check the network"),
     ("app_server_docker_subnet", "tradia", {}, "Check the network"),
     ("app_server_edge_network", "-edge", {}, "Check names, images, paths and URLs"),
+    ("app_server_egress_network", "egress net", {}, "Check names, images, paths and URLs"),
+    ("app_server_app_hosts", {"sso.example.org": "10.0.0.300"}, {}, APP_HOSTS),
+    ("app_server_app_hosts", {"sso example": "10.0.0.5"}, {}, APP_HOSTS),
+    ("app_server_app_hosts", {"sso.example.org": "10.0.0.0/24"}, {}, APP_HOSTS),
     ("app_server_ipv6", "yes", {}, SPEC),
     ("app_server_edge_ipv6_subnet", "172.31.251.0/24", {}, "Check the IPv6 subnet"),
     ("app_server_edge_ipv6_subnet", "fd00:7ad1:443::1", {}, "Check the IPv6 subnet"),
