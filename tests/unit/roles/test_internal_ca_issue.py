@@ -91,3 +91,15 @@ def test_a_certificate_is_kept_until_names_lifetime_or_ca_change(tmp_path):
         other.extensions.get_extension_for_class(aki).value.key_identifier
         != renewed.extensions.get_extension_for_class(aki).value.key_identifier
     )
+
+
+def test_the_renewal_window_is_internal_ca_renew_days(tmp_path):
+    # A 10-day certificate outside a 5-day window is kept; a wider window renews it.
+    window = {"internal_ca_cert_valid_days": 10, "internal_ca_renew_days": 5}
+    short, _ = _issue(tmp_path, "ca", **window)
+    kept, ran = _issue(tmp_path, "ca", **window)
+    assert kept.serial_number == short.serial_number
+    assert not set(SKIPPED_SIGNING) & ran, "a certificate outside the window was renewed"
+    renewed, ran = _issue(tmp_path, "ca", **{**window, "internal_ca_renew_days": 12})
+    assert set(SKIPPED_SIGNING) <= ran, "a certificate inside the window was kept"
+    assert renewed.serial_number != short.serial_number
