@@ -9,6 +9,7 @@ declare -A wanted=(
   [chromium]=chromium     # browser tests (Playwright drives Debian's build)
   [promtool]=prometheus   # promtool tests of the monitoring role's alert rules
   [slapd]=slapd           # LDAP sign-in tests (app/tests/ldap_server.py runs a throwaway slapd)
+  [gpg]=gnupg             # backup archives (library/backup_archive, tests/unit/roles/test_backup_restore.py)
 )
 # Packages without a command of their own: LibreOffice headless re-opens and converts the
 # translated office documents (app/tests), as a user's office suite would.

@@ -1,0 +1,112 @@
+"""Backups that restore (issue 18): backup.yml archives the converged lab; the state that cannot
+be rebuilt is destroyed (the controller's CA directory, /etc/tradia on both servers, the model);
+restore.yml puts it back and deploys; then site.yml changes nothing, both servers present the same
+certificates (same SHA-256 fingerprints) and the AI server lists the same models.
+Runs first (file order) on the converged lab and leaves it as it found it: restored. Expected
+duration: ~3.5 min (backup ~15 s, restore with its site.yml ~2 min, the site.yml rerun ~1 min)."""
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import ssl
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import curl_ai_locally, inventory_vars, run_playbook
+
+CA_DIR = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent")) / "pki"
+# Throwaway, for the test bed only; handed to ansible-playbook in a 0600 file, not its arguments.
+PASSPHRASE = "molecule-backup-passphrase-7e2c94d1b05f"
+AUTOMATION = inventory_vars("ai_servers")["ai_server_api_clients"][0]
+
+
+def _eth0(host) -> str:
+    return host.check_output("ip -4 -o addr show dev eth0").split()[3].split("/")[0]
+
+
+def _fingerprint(address: str, port: int) -> str:
+    pem = ssl.get_server_certificate((address, port), timeout=30)
+    return hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()
+
+
+def _models(ai_ip: str, ca_file: Path) -> list[str]:
+    """The AI server's models, as a client of the gateway sees them."""
+    response = httpx.get(
+        f"https://{ai_ip}:11434/api/tags",
+        auth=(AUTOMATION["name"], AUTOMATION["key"]),
+        verify=ssl.create_default_context(cafile=str(ca_file)),
+        timeout=60,
+    )
+    response.raise_for_status()
+    return sorted(model["name"] for model in response.json()["models"])
+
+
+def _changed(run) -> dict[str, int]:
+    """changed= of each host in the PLAY RECAP."""
+    return {
+        match.group(1): int(match.group(2))
+        for match in re.finditer(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", run.stdout, re.MULTILINE)
+    }
+
+
+def _tail(run) -> str:
+    return run.stdout[-4000:] + run.stderr[-2000:]
+
+
+@pytest.fixture
+def secrets(tmp_path: Path) -> Path:
+    path = tmp_path / "backup-vars.json"
+    path.touch(mode=0o600)
+    path.write_text(json.dumps({"backup_passphrase": PASSPHRASE}))
+    return path
+
+
+def test_a_restored_lab_serves_the_same_certificates_and_models(
+    ai_server, app_server, secrets, tmp_path
+):
+    ai_ip, app_ip = _eth0(ai_server), _eth0(app_server)
+    ca_copy = tmp_path / "ca.crt"
+    shutil.copy(CA_DIR / "ca.crt", ca_copy)
+    before = {
+        "app": _fingerprint(app_ip, 443),
+        "ai": _fingerprint(ai_ip, 11434),
+        "models": _models(ai_ip, ca_copy),
+        "ca": (CA_DIR / "ca.crt").read_bytes(),
+    }
+    assert before["models"], "the converged lab has no model to restore"
+    archive = tmp_path / "lab.tar.gpg"
+    backup = run_playbook("backup.yml", "-e", f"@{secrets}", "-e", f"backup_archive={archive}")
+    assert backup.returncode == 0, _tail(backup)
+    assert archive.stat().st_size > 0
+
+    # What a lost controller and two reinstalled servers would not have.
+    for model in before["models"]:
+        body = json.dumps({"model": model})
+        deleted = curl_ai_locally(ai_server, "/api/delete", "-X", "DELETE", "-d", f"'{body}'")
+        assert deleted == (0, "200"), deleted
+    assert _models(ai_ip, ca_copy) == []
+    shutil.rmtree(CA_DIR)
+    for host in (ai_server, app_server):
+        host.run_expect([0], "rm -rf /etc/tradia")
+
+    restore = run_playbook(
+        "restore.yml", "-e", f"@{secrets}", "-e", f"backup_archive={archive}", timeout=600
+    )
+    assert restore.returncode == 0, _tail(restore)
+
+    rerun = run_playbook("site.yml")
+    assert rerun.returncode == 0, _tail(rerun)
+    changed = _changed(rerun)
+    assert changed, _tail(rerun)
+    assert set(changed.values()) == {0}, _tail(rerun)
+    after = {
+        "app": _fingerprint(app_ip, 443),
+        "ai": _fingerprint(ai_ip, 11434),
+        "models": _models(ai_ip, ca_copy),
+        "ca": (CA_DIR / "ca.crt").read_bytes(),
+    }
+    assert after == before
