@@ -74,7 +74,7 @@ demo: venv-deploy ## the whole stack in a local lab of containers; prints the UR
 demo-down: ## remove the lab of make demo
 	scripts/demo-down.sh
 
-bench: venv ## benchmarks -> bench/RESULTS.md (~40 min; env BENCH_PARTS=relay,users,deploy,scaleout,llama BENCH_QUICK=1); redeploys the lab
+bench: venv ## benchmarks -> bench/RESULTS.md (~40 min; env BENCH_PARTS=relay,users,deploy,scaleout,llama BENCH_QUICK=1; BENCH_PARTS=peers: Open WebUI beside Tradia, ~30 min, 7.6 GB); redeploys the lab
 	scripts/docker-engine.sh
 	$(BIN)/python -m bench
 
