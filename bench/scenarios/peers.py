@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 import psutil
@@ -273,6 +273,7 @@ class OpenWebUI:
     api_key: str = ""
     process: subprocess.Popen[bytes] | None = None
     _data: tempfile.TemporaryDirectory[str] | None = None
+    _log: BinaryIO | None = None
 
     @property
     def url(self) -> str:
@@ -302,7 +303,7 @@ class OpenWebUI:
 
     def __enter__(self) -> "OpenWebUI":
         self._data = tempfile.TemporaryDirectory(prefix="tradia-owui-")
-        log = (self.directory / "open-webui.log").open("ab")
+        self._log = log = (self.directory / "open-webui.log").open("ab")
         self.process = subprocess.Popen(  # noqa: S603 - the pinned install, fixed arguments
             [
                 str(self.install.bin / "open-webui"),
@@ -347,6 +348,9 @@ class OpenWebUI:
         if self._data is not None:
             self._data.cleanup()
             self._data = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
     def _wait_healthy(self, timeout: float = 600) -> None:
         # Its first start imports torch and friends: minutes on a busy two-core machine.
