@@ -373,7 +373,12 @@ def test_ldap_signs_in_against_the_directory_and_refuses_a_wrong_password(
         assert signed_in.status_code == 303, signed_in.text[:2000]
         session = client.get("/api/session")
         assert session.status_code == 200
-        assert session.json() == {"user": "alice", "groups": ["translators"], "auth": "ldap"}
+        # LDAP names groups by their DN (the group the inventory requires among them).
+        assert session.json() == {
+            "user": "alice",
+            "groups": [f"cn=translators,ou=groups,{BASE_DN}"],
+            "auth": "ldap",
+        }
 
 
 def test_ldap_secrets_appear_in_no_log_process_list_or_inspect(ldap: Mode, app_server):
