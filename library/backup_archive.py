@@ -13,9 +13,10 @@ version_added: "1.0.0"
 
 description:
   - With O(state=packed), writes C(manifest.json) (the given O(manifest) plus each staged file's
-    SHA-256 and size) and every file of O(src) into a tar stream that C(gpg --symmetric)
-    encrypts (AES-256, the passphrase stretched with the iterated and salted S2K, SHA-512,
-    65011712 rounds) into O(path). The plain tar never touches the disk.
+    SHA-256 and size) and every file of O(src) into a tar that C(gpg --symmetric) encrypts
+    (AES-256, the passphrase stretched with the iterated and salted S2K, SHA-512, 65011712
+    rounds) into O(path). The plain tar lives only in a private temporary directory, as the
+    staged files do, and is removed.
   - With O(state=extracted), decrypts O(path) into a new private temporary directory, refuses it
     unless gpg reports the passphrase right and the integrity check (MDC) intact, then checks
     the manifest (format, O(deployment), every file listed with the right SHA-256, nothing
@@ -23,7 +24,7 @@ description:
     caller can stop before changing anything.
   - "Why gpg: a well-kept tool from the distribution, streaming (imported GGUF models are
     gigabytes), integrity-protected symmetric encryption whose passphrase is handed over on a
-    pipe (C(--passphrase-fd)): never on a command line, in the environment or in the process
+    pipe (C(--passphrase-fd)), never on a command line, in the environment or in the process
     list. age has no non-interactive passphrase input; Python C(cryptography)'s one-shot AEADs
     would hold a whole model in memory."
 
@@ -44,7 +45,8 @@ attributes:
 
 options:
   state:
-    description: V(packed) creates O(path) from O(src); V(extracted) verifies and extracts O(path).
+    description:
+      - V(packed) creates O(path) from O(src); V(extracted) verifies and extracts O(path).
     type: str
     choices: [packed, extracted]
     required: true
@@ -59,7 +61,6 @@ options:
     description: The archive's passphrase (16 characters or more, one line). Put it in the vault.
     type: str
     required: true
-    no_log: true
   manifest:
     description:
       - With O(state=packed), what the manifest says besides the checksums. Its C(entries) list
@@ -76,11 +77,13 @@ options:
 
 notes:
   - Needs C(gpg) (GnuPG 2.2 or later) on the host the module runs on (the controller).
-  - A gpg home of its own, in a temporary directory, is used and removed each time: the user's
-    keyrings and agent are never touched, and the passphrase is not cached (C(--no-symkey-cache)).
+  - A gpg home of its own, in a temporary directory, is used and removed each time, so the
+    user's keyrings and agent are never touched; the passphrase is not cached
+    (C(--no-symkey-cache)).
 
 author:
-  - Tradia
+  # No GitHub handle to name: (!UNKNOWN) is the form ansible-test accepts for that.
+  - Tradia maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -116,7 +119,7 @@ path:
   returned: state=extracted
   type: str
 manifest:
-  description: The verified manifest (no secret: file names, hosts, versions, checksums).
+  description: The verified manifest (file names, hosts, versions, checksums; no secret).
   returned: success
   type: dict
 """
@@ -126,9 +129,9 @@ import io
 import json
 import os
 import shutil
-import subprocess
 import tarfile
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -161,33 +164,29 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _gpg(gpg: str, passphrase: str, args: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
-    """gpg with its own throwaway home, the passphrase on a pipe of its own (not argv, not env)."""
+# Runs a command with extra inherited file descriptors: (rc, stdout, stderr). In the module,
+# AnsibleModule.run_command; the unit tests pass a subprocess-based one.
+Runner = Callable[[list[str], tuple[int, ...]], tuple[int, str, str]]
+
+
+def _gpg(run: Runner, gpg: str, passphrase: str, args: list[str]) -> tuple[int, str]:
+    """gpg with its own throwaway home, the passphrase on a pipe of its own (not argv, not env):
+    (return code, stderr)."""
     home = tempfile.mkdtemp(prefix="tradia-gpg-")
     read_end, write_end = os.pipe()
     try:
         os.write(write_end, passphrase.encode() + b"\n")
-    finally:
         os.close(write_end)
-    command = [
-        gpg, "--batch", "--no-tty", "--quiet", "--homedir", home,
-        "--pinentry-mode", "loopback", "--no-symkey-cache",
-        "--passphrase-fd", str(read_end), *args,
-    ]  # fmt: skip
-    try:
-        process = subprocess.Popen(command, pass_fds=(read_end,), **kwargs)  # noqa: S603
+        command = [
+            gpg, "--batch", "--no-tty", "--quiet", "--homedir", home,
+            "--pinentry-mode", "loopback", "--no-symkey-cache",
+            "--passphrase-fd", str(read_end), *args,
+        ]  # fmt: skip
+        returncode, _stdout, stderr = run(command, (read_end,))
     finally:
         os.close(read_end)
-    process.tradia_home = home  # type: ignore[attr-defined]
-    return process
-
-
-def _finish(process: subprocess.Popen[bytes]) -> tuple[int, str]:
-    # stdin is already closed (a tar stream was written to it): wait, do not communicate().
-    stderr = process.stderr.read() if process.stderr else b""
-    process.wait()
-    shutil.rmtree(process.tradia_home, ignore_errors=True)  # type: ignore[attr-defined]
-    return process.returncode, stderr.decode(errors="replace").strip()
+        shutil.rmtree(home, ignore_errors=True)
+    return returncode, stderr.strip()
 
 
 def _check_passphrase(passphrase: str) -> None:
@@ -198,7 +197,9 @@ def _check_passphrase(passphrase: str) -> None:
         )
 
 
-def pack(gpg: str, src: Path, path: Path, passphrase: str, manifest: dict[str, Any]) -> dict:
+def pack(
+    run: Runner, gpg: str, src: Path, path: Path, passphrase: str, manifest: dict[str, Any]
+) -> dict:
     """Writes the encrypted archive (through a temporary name: a failed run leaves no half
     archive under `path`) and returns the manifest it holds."""
     _check_passphrase(passphrase)
@@ -218,36 +219,31 @@ def pack(gpg: str, src: Path, path: Path, passphrase: str, manifest: dict[str, A
     body = json.dumps(full, indent=2, sort_keys=True).encode()
     partial = path.with_name(f".{path.name}.partial")
     path.parent.mkdir(parents=True, exist_ok=True)
-    old_umask = os.umask(0o077)
+    # The plain tar sits beside nothing but the staged files' own kind: a private directory.
+    scratch = Path(tempfile.mkdtemp(prefix="tradia-pack-"))
     try:
-        process = _gpg(gpg, passphrase, [*GPG_ENCRYPT, "--yes", "--output", str(partial), "-"],
-                       stdin=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
-        assert process.stdin is not None
-        try:
-            with tarfile.open(fileobj=process.stdin, mode="w|") as tar:
-                info = tarfile.TarInfo(MANIFEST)
-                info.size = len(body)
-                info.mode = 0o600
-                tar.addfile(info, io.BytesIO(body))
-                for name in staged:
-                    tar.add(src / name, arcname=f"{FILES}/{name}", recursive=False)
-        except BrokenPipeError:
-            pass  # gpg stopped: its message is read below
-        finally:
-            process.stdin.close()
-        returncode, stderr = _finish(process)
+        plain = scratch / "archive.tar"
+        with tarfile.open(plain, mode="w") as tar:
+            info = tarfile.TarInfo(MANIFEST)
+            info.size = len(body)
+            info.mode = 0o600
+            tar.addfile(info, io.BytesIO(body))
+            for name in staged:
+                tar.add(src / name, arcname=f"{FILES}/{name}", recursive=False)
+        args = [*GPG_ENCRYPT, "--yes", "--output", str(partial), str(plain)]
+        returncode, stderr = _gpg(run, gpg, passphrase, args)
         if returncode != 0:
             partial.unlink(missing_ok=True)
             raise ArchiveError(f"gpg could not encrypt the archive: {stderr}")
         partial.chmod(0o600)
         partial.replace(path)
     finally:
-        os.umask(old_umask)
+        shutil.rmtree(scratch, ignore_errors=True)
     return full
 
 
 def extract(
-    gpg: str, path: Path, passphrase: str, deployment: str | None, tmpdir: str | None
+    run: Runner, gpg: str, path: Path, passphrase: str, deployment: str | None, tmpdir: str | None
 ) -> tuple[Path, dict]:
     """Decrypts and checks the archive into a new private directory; on any refusal the
     directory is removed and ArchiveError says why."""
@@ -257,9 +253,8 @@ def extract(
     work = Path(tempfile.mkdtemp(prefix="tradia-restore-", dir=tmpdir))
     try:
         plain = work / "archive.tar"
-        process = _gpg(gpg, passphrase, ["--decrypt", "--output", str(plain), str(path)],
-                       stderr=subprocess.PIPE)  # fmt: skip
-        returncode, stderr = _finish(process)
+        args = ["--decrypt", "--output", str(plain), str(path)]
+        returncode, stderr = _gpg(run, gpg, passphrase, args)
         if returncode != 0:
             if "Bad session key" in stderr or "bad passphrase" in stderr.lower():
                 raise ArchiveError(f"{path}: wrong passphrase (gpg: {stderr})")
@@ -327,11 +322,17 @@ def main() -> None:
     )
     params = module.params
     gpg = module.get_bin_path("gpg", required=True)
+
+    def run(command: list[str], fds: tuple[int, ...]) -> tuple[int, str, str]:
+        # umask 077: gpg creates the archive readable by its owner only.
+        return module.run_command(command, pass_fds=fds, umask=0o077)
+
     try:
         if params["state"] == "packed":
             if module.check_mode:
                 module.exit_json(changed=True, manifest=params["manifest"])
             manifest = pack(
+                run,
                 gpg,
                 Path(params["src"]),
                 Path(params["path"]),
@@ -340,7 +341,12 @@ def main() -> None:
             )
             module.exit_json(changed=True, manifest=manifest)
         work, manifest = extract(
-            gpg, Path(params["path"]), params["passphrase"], params["deployment"], params["tmpdir"]
+            run,
+            gpg,
+            Path(params["path"]),
+            params["passphrase"],
+            params["deployment"],
+            params["tmpdir"],
         )
         module.exit_json(changed=False, path=str(work), manifest=manifest)
     except ArchiveError as error:

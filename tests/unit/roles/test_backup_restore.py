@@ -1,12 +1,15 @@
-"""playbooks/backup.yml and the restore play of roles/backup, for real, on localhost: an app
-server's TLS key and certificate, its glossary, the controller's CA and glossary CSV go into the
-encrypted archive and come back byte for byte with their modes; a second restore changes
-nothing; a wrong passphrase, another deployment's archive and a controller CA with another key
-are refused before anything is written."""
+"""playbooks/backup.yml and restore.yml's own plays (not the site.yml they import), for real, on
+localhost: an app server's TLS key and certificate and glossary, an AI server's TLS files, the GGUF
+of its imported model and its model list (a fake Ollama), the controller's CA and glossary CSV
+go into the encrypted archive and come back byte for byte with their modes; a second restore
+changes nothing; the listed model that is not imported is pulled again; a wrong passphrase,
+another deployment's archive and a controller CA with another key are refused before anything
+is written."""
 
 from __future__ import annotations
 
 import datetime
+import importlib.util
 import json
 import os
 import subprocess
@@ -22,6 +25,22 @@ from cryptography.x509.oid import NameOID
 from role_check_mode import ROOT
 
 PASSPHRASE = "test-backup-passphrase-0123456789"
+
+
+def _load_fake_ollama():
+    """The modules' unit tests' fake Ollama (tests/unit/library), one definition for both."""
+    spec = importlib.util.spec_from_file_location(
+        "tradia_fake_ollama", ROOT / "tests" / "unit" / "library" / "fake_ollama.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve their annotations through it
+    spec.loader.exec_module(module)
+    return module.FakeOllama
+
+
+FakeOllama = _load_fake_ollama()
 
 pytestmark = [
     pytest.mark.slow,
@@ -60,8 +79,21 @@ def _ca(directory: Path) -> None:
 class Lab:
     """A controller and one app server, both this machine, in a temporary directory."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, ollama: FakeOllama) -> None:
         self.root = root
+        self.ollama = ollama
+        self.ai = root / "etc-ai"
+        self.gguf = root / "models" / "house.gguf"
+        (self.ai / "tls").mkdir(parents=True)
+        (self.ai / "tls" / "server.key").write_text("ai key\n")
+        (self.ai / "tls" / "server.key").chmod(0o640)
+        (self.ai / "tls" / "server.crt").write_text("ai certificate\n")
+        # The AI host's own client key: not backed up (site.yml makes a new one).
+        (self.ai / "local-client.key").write_text("local-client-key-0123456789abcdef0123\n")
+        self.gguf.parent.mkdir()
+        self.gguf.write_bytes(b"GGUF" + bytes(range(256)) * 64)
+        ollama.add_model("house:1")
+        ollama.add_model("extra:latest")
         self.pki = root / "pki"
         self.app = root / "etc-app"
         self.csv = root / "inventory-files" / "glossary.csv"
@@ -90,14 +122,36 @@ class Lab:
             "backup_archive": str(self.archive),
             **overrides,
         }
+        ai = {
+            "ai_server_config_dir": str(self.ai),
+            "ai_server_tls": False,
+            "ai_server_port": int(self.ollama.url.rsplit(":", 1)[1]),
+            "ai_server_ollama_models": [
+                {"name": "house:1", "source": "file", "path": str(self.gguf)}
+            ],
+        }
         path = self.root / "hosts.yml"
-        inventory = {"all": {"children": {"app_servers": {"hosts": {"app-local": variables}}}}}
+        inventory = {
+            "all": {
+                "vars": variables,
+                "children": {
+                    "app_servers": {"hosts": {"app-local": {}}},
+                    "ai_servers": {"hosts": {"ai-local": ai}},
+                },
+            }
+        }
         path.write_text(yaml.safe_dump(inventory))
         return path
 
     def files(self) -> dict[str, tuple[bytes, int]]:
         """Every file of the lab's state with its mode."""
-        paths = [*self.pki.rglob("*"), *self.app.rglob("*"), self.csv]
+        paths = [
+            *self.pki.rglob("*"),
+            *self.app.rglob("*"),
+            self.csv,
+            *(self.ai / "tls").rglob("*"),
+            self.gguf,
+        ]
         return {
             str(p): (p.read_bytes(), p.stat().st_mode & 0o777)
             for p in paths
@@ -121,11 +175,13 @@ def _run(playbook: Path, inventory: Path, *args: str) -> subprocess.CompletedPro
     )
 
 
-def _restore(lab: Lab, tmp_path: Path, *args: str, **overrides: object):
-    """The first play of playbooks/restore.yml (the rest is site.yml and the models)."""
+def _restore(lab: Lab, tmp_path: Path, *args: str, models: bool = False, **overrides: object):
+    """restore.yml without the site.yml it imports: its first play (verify, put the files back),
+    then with `models` its last (pull the listed models)."""
     plays = yaml.safe_load((ROOT / "playbooks" / "restore.yml").read_text())
-    play = tmp_path / "restore-files.yml"
-    play.write_text(yaml.safe_dump([plays[0]]))
+    assert "ansible.builtin.import_playbook" in plays[1]
+    play = tmp_path / "restore-own-plays.yml"
+    play.write_text(yaml.safe_dump([plays[0], plays[2]] if models else [plays[0]]))
     return _run(play, lab.inventory(**overrides), *args)
 
 
@@ -144,12 +200,21 @@ def _failure(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def _destroy(lab: Lab) -> None:
-    subprocess.run(["rm", "-rf", str(lab.pki), str(lab.app), str(lab.csv)], check=True)
+    paths = [lab.pki, lab.app, lab.csv, lab.ai / "tls", lab.gguf]
+    subprocess.run(["rm", "-rf", *map(str, paths)], check=True)
+    lab.ollama.models.clear()
 
 
 @pytest.fixture(scope="module")
-def backed_up(tmp_path_factory: pytest.TempPathFactory) -> tuple[Lab, dict]:
-    lab = Lab(tmp_path_factory.mktemp("lab"))
+def ollama():
+    server = FakeOllama()  # plain HTTP: the inventory sets ai_server_tls false
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def backed_up(tmp_path_factory: pytest.TempPathFactory, ollama: FakeOllama) -> tuple[Lab, dict]:
+    lab = Lab(tmp_path_factory.mktemp("lab"), ollama)
     result = _run(ROOT / "playbooks" / "backup.yml", lab.inventory())
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     return lab, lab.files()
@@ -171,13 +236,17 @@ def test_restore_puts_everything_back_then_changes_nothing(backed_up, tmp_path):
     assert _changed(dry) > 0
     assert lab.files() == {}, "check mode wrote files"
 
-    first = _restore(lab, tmp_path)
+    first = _restore(lab, tmp_path, models=True)
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
     assert lab.files() == before
     assert (lab.app / "tls").stat().st_mode & 0o777 == 0o750
-    again = _restore(lab, tmp_path)
+    # The listed model is pulled; the imported one comes back from its GGUF through site.yml.
+    pulled = [call.body_json["model"] for call in lab.ollama.calls("POST", "/api/pull")]
+    assert pulled == ["extra:latest"]
+    again = _restore(lab, tmp_path, models=True)
     assert again.returncode == 0, again.stdout[-4000:]
     assert _changed(again) == 0, again.stdout[-4000:]
+    assert len(lab.ollama.calls("POST", "/api/pull")) == 1
 
 
 def test_a_wrong_passphrase_changes_nothing(backed_up, tmp_path):
