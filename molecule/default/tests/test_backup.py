@@ -86,7 +86,8 @@ def test_a_restored_lab_serves_the_same_certificates_and_models(
     # What a lost controller and two reinstalled servers would not have.
     for model in before["models"]:
         body = json.dumps({"model": model})
-        deleted = curl_ai_locally(ai_server, "/api/delete", "-X", "DELETE", "-d", f"'{body}'")
+        # testinfra quotes each argument for the shell itself.
+        deleted = curl_ai_locally(ai_server, "/api/delete", "-X", "DELETE", "-d", body)
         assert deleted == (0, "200"), deleted
     assert _models(ai_ip, ca_copy) == []
     shutil.rmtree(CA_DIR)
