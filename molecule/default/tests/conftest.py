@@ -165,6 +165,13 @@ def run_playbook(playbook: str, *args: str, timeout: int = 900) -> subprocess.Co
         text=True,
         timeout=timeout,
         cwd=project,
-        env={**os.environ, "ANSIBLE_CONFIG": str(project / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"},
+        # Molecule's verify sets ANSIBLE_FORCE_COLOR, which wins over NOCOLOR: the tests read
+        # the recap as plain text.
+        env={
+            **os.environ,
+            "ANSIBLE_CONFIG": str(project / "ansible.cfg"),
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_FORCE_COLOR": "0",
+        },
         check=False,
     )

@@ -1,6 +1,7 @@
 """Upgrades through the inventory: a new image version replaces the container only once it is
 healthy, and a broken one is rolled back with a clear message, the old version still serving.
-Runs last (file order): it leaves the AI server on the upgraded Traefik image."""
+Runs last but one (file order): it leaves the AI server on the upgraded Traefik image, which
+test_wiped_lab_restored.py's restore puts back to the inventory's."""
 
 import subprocess
 from pathlib import Path

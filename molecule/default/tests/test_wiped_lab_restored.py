@@ -2,8 +2,8 @@
 be rebuilt is destroyed (the controller's CA directory, /etc/tradia on both servers, the model);
 restore.yml puts it back and deploys; then site.yml changes nothing, both servers present the same
 certificates (same SHA-256 fingerprints) and the AI server lists the same models.
-Runs first (file order) on the converged lab and leaves it as it found it: restored. Expected
-duration: ~3.5 min (backup ~15 s, restore with its site.yml ~2 min, the site.yml rerun ~1 min)."""
+Runs last (file order, after test_upgrade.py): whatever it leaves, no other test depends on it.
+Measured: 322 s beside other work (backup, restore with its site.yml, the site.yml rerun)."""
 
 import hashlib
 import json
