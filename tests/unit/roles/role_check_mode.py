@@ -41,6 +41,20 @@ def documented_variables(role: str) -> set[str]:
     return set(specs["argument_specs"]["main"]["options"])
 
 
+def ansible_env() -> dict[str, str]:
+    """The environment of an ansible-playbook run of the tests: the repository's roles and
+    modules, and the json callback's report on stdout."""
+    return {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_ROLES_PATH": str(ROOT / "roles"),
+        "ANSIBLE_LIBRARY": str(ROOT / "library"),
+        "ANSIBLE_MODULE_UTILS": str(ROOT / "module_utils"),
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+        "ANSIBLE_NOCOLOR": "1",
+    }
+
+
 def run_play(
     play: dict,
     variables: dict,
@@ -57,15 +71,7 @@ def run_play(
     playbook.write_text(yaml.safe_dump([play]))
     extra = tmp_path / "vars.json"
     extra.write_text(json.dumps(variables))
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_ROLES_PATH": str(ROOT / "roles"),
-        "ANSIBLE_LIBRARY": str(ROOT / "library"),
-        "ANSIBLE_MODULE_UTILS": str(ROOT / "module_utils"),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-        "ANSIBLE_NOCOLOR": "1",
-    }
+    env = ansible_env()
     command = [
         str(Path(sys.executable).parent / "ansible-playbook"),
         "-i", inventory, "-c", "local", *(["--check"] if check else []),

@@ -22,7 +22,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from role_check_mode import ROOT
+from role_check_mode import ROOT, ansible_env
 
 PASSPHRASE = "test-backup-passphrase-0123456789"
 
@@ -160,18 +160,13 @@ class Lab:
 
 
 def _run(playbook: Path, inventory: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_ROLES_PATH": str(ROOT / "roles"),
-        "ANSIBLE_LIBRARY": str(ROOT / "library"),
-        "ANSIBLE_MODULE_UTILS": str(ROOT / "module_utils"),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-        "ANSIBLE_NOCOLOR": "1",
-    }
     command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory)]
     return subprocess.run(
-        [*command, *args, str(playbook)], capture_output=True, text=True, env=env, timeout=300
+        [*command, *args, str(playbook)],
+        capture_output=True,
+        text=True,
+        env=ansible_env(),
+        timeout=300,
     )
 
 
