@@ -99,6 +99,19 @@ def test_script_writes_the_textfile_from_the_shim(tmp_path: Path) -> None:
     assert not list(out.glob(".tradia_gpu.*")), "temporary file left behind"
 
 
+def test_the_shim_as_shipped_answers_the_collectors_query(tmp_path: Path) -> None:
+    # The molecule lab runs the collector against the shim unchanged: every field it asks for,
+    # utilization.gpu included, must be answered (the shim's idle L4: 0 % busy).
+    shim = _fake_nvidia_smi(tmp_path, loaded=True)
+    out = tmp_path / "textfile"
+    out.mkdir()
+    assert metrics.main([str(out), "--nvidia-smi", shim]) == 0
+    text = (out / metrics.OUTPUT_NAME).read_text()
+    labels = '{gpu="0",uuid="GPU-5f0c3f5e-0000-4000-8000-000000000001",name="NVIDIA L4"}'
+    assert "tradia_gpu_nvidia_smi_up 1\n" in text
+    assert f"tradia_gpu_utilization_ratio{labels} 0.0\n" in text
+
+
 def test_driver_not_loaded_says_down(tmp_path: Path) -> None:
     shim = _fake_nvidia_smi(tmp_path, loaded=False)
     out = tmp_path / "textfile"

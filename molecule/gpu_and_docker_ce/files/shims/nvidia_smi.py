@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Test shim for the driver's nvidia-smi: one NVIDIA L4, answered only while /dev/nvidiactl exists.
 
-Answers the queries the ai_server role makes (--query-gpu=... --format=csv[,noheader][,nounits])
-and -L; like the real tool, it fails with exit code 9 when the driver's control device is missing.
+Answers the queries the ai_server role and roles/monitoring's GPU collector make
+(--query-gpu=... --format=csv[,noheader][,nounits]) and -L; like the real tool, it fails with
+exit code 9 when the driver's control device is missing.
 """
 
 import stat
@@ -19,6 +20,8 @@ GPU = {
     "memory.total": ("23034", " MiB"),
     "memory.used": ("0", " MiB"),
     "memory.free": ("22563", " MiB"),
+    # Asked by roles/monitoring's collector (files/nvidia_smi_metrics.py): an idle GPU.
+    "utilization.gpu": ("0", " %"),
 }
 
 
