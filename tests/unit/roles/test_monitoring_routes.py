@@ -162,6 +162,12 @@ def test_servers_serve_what_prometheus_scrapes_to_the_monitoring_hosts_only(tmp_
         MONITOR in app["http"]["middlewares"]["tradia-metrics-allow"]["ipAllowList"]["sourceRange"]
     )
     assert MONITOR in computed["firewall"]
+    # ... as the scrape user, not one of the app's users (the default basic mode asks for those).
+    scrape = app["http"]["routers"]["tradia-metrics-monitoring"]
+    assert scrape["rule"] == f"PathPrefix(`/metrics`) && (ClientIP(`{MONITOR}`))"
+    assert scrape["priority"] > app["http"]["routers"]["tradia-metrics"]["priority"]
+    assert scrape["middlewares"][:2] == ["monitoring-sources", "monitoring-auth"]
+    assert "tradia-auth" not in scrape["middlewares"]
 
 
 def test_without_a_monitoring_host_nothing_of_it_is_written(tmp_path):
@@ -171,6 +177,7 @@ def test_without_a_monitoring_host_nothing_of_it_is_written(tmp_path):
         assert not (tmp_path / directory / "traefik" / "monitoring-users").exists()
     assert "metrics" not in _yaml(tmp_path / "app" / "traefik" / "traefik.yml")
     app = _yaml(tmp_path / "app" / "traefik" / "dynamic" / "tradia.yml")
+    assert "tradia-metrics-monitoring" not in app["http"]["routers"]
     assert app["http"]["middlewares"]["tradia-metrics-allow"]["ipAllowList"]["sourceRange"] == [
         "127.0.0.1/32"
     ]
