@@ -175,6 +175,7 @@ CASES = [
         "Check the firewall sources",
     ),
     ("ai_server_verify", "sometimes", {}, SPEC),
+    ("ai_server_monitoring_group", "monitoring hosts!", {}, "Check names, images, paths and URLs"),
     # The example vault's placeholder, long enough to pass every other check.
     ("ai_server_api_key", "CHANGE-ME-openssl-rand-hex-32-" + "0" * 32, {}, "Check the API key"),
 ]

@@ -150,6 +150,7 @@ CASES = [
         "Check names, images, paths and URLs",
     ),
     ("app_server_ai_servers", ["ai1.example.org"], {}, "Check the AI servers"),
+    ("app_server_monitoring_group", "monitoring hosts!", {}, "Check names, images, paths and URLs"),
     ("app_server_ai_servers", "https://ai1.example.org:11434", {}, "Check the AI servers"),
     ("app_server_ai_port", 0, {}, "Check the ports"),
     ("app_server_ai_port", "eleven", {}, SPEC),
