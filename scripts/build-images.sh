@@ -46,9 +46,8 @@ fi
 
 all_images=(debian python testbed-host traefik ollama-sim prometheus alertmanager node-exporter lemonldap)
 # Built when no name is given (make images, CI): those the test suite runs. The monitoring
-# images join when a molecule scenario deploys the monitoring role; lemonldap is the sign-in
-# tests' identity provider (molecule default).
-default_images=(debian python testbed-host traefik ollama-sim lemonldap)
+# images and lemonldap (the sign-in tests' identity provider) serve molecule default.
+default_images=(debian python testbed-host traefik ollama-sim prometheus alertmanager node-exporter lemonldap)
 declare -A image_tag=(
   [debian]=tradia/debian:bookworm
   [python]=tradia/python:3.11-bookworm

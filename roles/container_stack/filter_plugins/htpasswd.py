@@ -1,4 +1,4 @@
-"""Filters for the bcrypt users files Traefik reads (basicAuth `usersFile`).
+"""Filters for the bcrypt users of Traefik's basicAuth (and the app's local accounts).
 
 A hash is kept while it still verifies its password at the configured cost, so reruns change
 nothing; otherwise it gets a fresh random salt. The salt is never derived from the password
@@ -81,8 +81,30 @@ def htpasswd_hashes(content: Any) -> dict[str, str]:
     return hashes
 
 
+def htpasswd_entries(users: Any, current: Any, rounds: Any) -> list[str]:
+    """The `name:hash` lines for `users` ({name, password} or {name, password_hash}), each hash
+    of the users file's text `current` kept while it verifies its user's password."""
+    if not isinstance(users, list):
+        raise AnsibleFilterError("htpasswd_entries: expects a list of users")
+    hashes = htpasswd_hashes(current)
+    entries = []
+    for user in users:
+        if not isinstance(user, dict) or not user.get("name"):
+            raise AnsibleFilterError("htpasswd_entries: each user needs a name")
+        name = str(user["name"])
+        hashed = user.get("password_hash") or bcrypt_hash(
+            user.get("password"), rounds, hashes.get(name, "")
+        )
+        entries.append(f"{name}:{hashed}")
+    return entries
+
+
 class FilterModule:
-    """bcrypt_hash and htpasswd_hashes for the roles' users files."""
+    """bcrypt_hash, htpasswd_hashes and htpasswd_entries for the roles' users."""
 
     def filters(self) -> dict[str, Any]:
-        return {"bcrypt_hash": bcrypt_hash, "htpasswd_hashes": htpasswd_hashes}
+        return {
+            "bcrypt_hash": bcrypt_hash,
+            "htpasswd_hashes": htpasswd_hashes,
+            "htpasswd_entries": htpasswd_entries,
+        }

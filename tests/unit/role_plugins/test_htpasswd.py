@@ -86,3 +86,20 @@ def test_htpasswd_hashes_reads_name_hash_lines():
     content = "alice:$2b$05$abc\n\nbob:$2y$10$d:e\nno colon here\n"
     assert htpasswd.htpasswd_hashes(content) == {"alice": "$2b$05$abc", "bob": "$2y$10$d:e"}
     assert htpasswd.htpasswd_hashes("") == {}
+
+
+def test_htpasswd_entries_keep_verifying_hashes_and_renew_the_others():
+    alice = htpasswd.bcrypt_hash(PASSWORD, 4)
+    current = f"alice:{alice}\nbob:{htpasswd.bcrypt_hash('old-password', 4)}\n"
+    users = [
+        {"name": "alice", "password": PASSWORD},
+        {"name": "bob", "password": "new-password"},
+        {"name": "carol", "password_hash": "$2y$10$" + "c" * 53},
+    ]
+    entries = htpasswd.htpasswd_entries(users, current, 4)
+    assert [entry.split(":", 1)[0] for entry in entries] == ["alice", "bob", "carol"]
+    assert entries[0] == f"alice:{alice}"
+    assert bcrypt.checkpw(b"new-password", entries[1].split(":", 1)[1].encode())
+    assert entries[2] == "carol:$2y$10$" + "c" * 53
+    with pytest.raises(AnsibleFilterError, match="name"):
+        htpasswd.htpasswd_entries([{"password": PASSWORD}], "", 4)

@@ -71,6 +71,14 @@ CASES = [
         "Check the model disk mount points",
     ),
     ("monitoring_smtp_to", {"ops": "ops@example.org"}, {}, SPEC),
+    (
+        "monitoring_scrape_ca_cert",
+        "/nonexistent/pki/ca.crt",
+        {},
+        "Check that the CA certificate Prometheus verifies the servers with is on the controller",
+    ),
+    ("monitoring_alert_group_wait", "soon", {}, "Check the for durations"),
+    ("monitoring_gpu_nvidia_smi", "nvidia-smi", {}, "Check names, images and paths"),
 ]
 
 

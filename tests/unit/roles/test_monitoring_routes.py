@@ -27,10 +27,9 @@ pytestmark = [
 ]
 
 
-def _render(tmp_path: Path, monitored: bool) -> tuple[dict, str]:
+def _run(tmp_path: Path, monitored: bool, password: str = PASSWORD, app_password: str = ""):
     """Runs ai_server's traefik_config.yml and app_server's config.yml on localhost (an AI and
-    an app server) with or without a monitoring host; returns the values the roles computed
-    (the scrape jobs, the AI firewall's sources) and the play's whole output."""
+    an app server) with or without a monitoring host."""
     groups: dict = {
         "ai_servers": {"hosts": {"localhost": None}},
         "app_servers": {"hosts": {"localhost": None}},
@@ -90,9 +89,17 @@ def _render(tmp_path: Path, monitored: bool) -> tuple[dict, str]:
         "app_server_api_key": KEY,
         "app_server_ai_servers": ["https://ai1.example.org:11434"],
         "app_server_ollama_model": "smollm2:135m",
-        "monitoring_scrape_password": PASSWORD,
+        "monitoring_scrape_password": password,
+        "app_server_users": [{"name": "alice", "password": app_password or "alice-password-1"}],
+        "app_server_users_bcrypt_cost": 4,
     }
-    result = run_play(play, variables, tmp_path, check=False, timeout=300, inventory=str(inventory))
+    return run_play(play, variables, tmp_path, check=False, timeout=300, inventory=str(inventory))
+
+
+def _render(tmp_path: Path, monitored: bool) -> tuple[dict, str]:
+    """_run's values the roles computed (the scrape jobs, the AI firewall's sources) and the
+    play's whole output."""
+    result = _run(tmp_path, monitored)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     report = json.loads(result.stdout)
     return report["plays"][0]["tasks"][-1]["hosts"]["localhost"][
@@ -141,11 +148,11 @@ def test_servers_serve_what_prometheus_scrapes_to_the_monitoring_hosts_only(tmp_
             assert router["middlewares"][:2] == ["monitoring-sources", "monitoring-auth"]
         middlewares = dynamic["http"]["middlewares"]
         assert middlewares["monitoring-sources"]["ipAllowList"]["sourceRange"] == [MONITOR]
-        assert (
-            middlewares["monitoring-auth"]["basicAuth"]["usersFile"]
-            == "/etc/traefik/monitoring-users"
-        )
-        users = (tmp_path / directory / "traefik" / "monitoring-users").read_text().splitlines()
+        # Inline, as in the users file (the hash store of the next run).
+        users = middlewares["monitoring-auth"]["basicAuth"]["users"]
+        assert "usersFile" not in middlewares["monitoring-auth"]["basicAuth"]
+        stored = (tmp_path / directory / "traefik" / "monitoring-users").read_text().splitlines()
+        assert users == stored
         assert len(users) == 1
         user, hashed = users[0].split(":", 1)
         assert user == "prometheus"
@@ -189,3 +196,42 @@ def test_the_servers_join_the_exporters_network_by_its_one_name():
     for role in ("ai_server", "app_server"):
         server = _yaml(ROOT / "roles" / role / "vars" / "main.yml")
         assert server[f"__{role}_exporters_network"] == monitoring["__monitoring_exporters_network"]
+
+
+def test_a_weak_scrape_password_is_refused_before_any_route_is_written(tmp_path):
+    weak = "prometheus123"
+    result = _run(tmp_path, monitored=True, password=weak)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "monitoring_scrape_password" in output, output[-2000:]
+    assert weak not in output
+    for directory in ("ai", "app"):
+        assert not (tmp_path / directory / "traefik" / "dynamic" / "monitoring.yml").exists()
+        assert not (tmp_path / directory / "traefik" / "monitoring-users").exists()
+
+
+def _basic_auth_users(path: Path, middleware: str) -> list[str]:
+    return _yaml(path)["http"]["middlewares"][middleware]["basicAuth"]["users"]
+
+
+def test_a_changed_password_changes_the_files_traefik_watches(tmp_path):
+    """Traefik's file provider watches its dynamic directory only: a new scrape password (or an
+    app user's, in basic mode) must change a file there, or Traefik keeps the old one."""
+    watched = {
+        "scrape": (tmp_path / "ai" / "traefik" / "dynamic" / "monitoring.yml", "monitoring-auth"),
+        "app": (tmp_path / "app" / "traefik" / "dynamic" / "tradia.yml", "tradia-auth"),
+    }
+    first = _run(tmp_path, monitored=True)
+    assert first.returncode == 0, first.stdout[-3000:]
+    before = {name: path.read_text() for name, (path, _) in watched.items()}
+    unchanged = _run(tmp_path, monitored=True)
+    assert unchanged.returncode == 0, unchanged.stdout[-3000:]
+    assert {name: path.read_text() for name, (path, _) in watched.items()} == before
+    new_password, new_app_password = PASSWORD + "-rotated", "alice-password-2"
+    second = _run(tmp_path, monitored=True, password=new_password, app_password=new_app_password)
+    assert second.returncode == 0, second.stdout[-3000:]
+    for name, (path, middleware) in watched.items():
+        assert path.read_text() != before[name], f"{path.name} unchanged: Traefik keeps the old"
+        (entry,) = _basic_auth_users(path, middleware)
+        secret = new_password if name == "scrape" else new_app_password
+        assert bcrypt.checkpw(secret.encode(), entry.split(":", 1)[1].encode())
