@@ -203,7 +203,6 @@ def _localise(r: Rendered) -> None:
     _rewrite(
         app_dir / "dynamic" / "tradia.yml",
         {
-            "/etc/traefik/users": str(app_dir / "users"),
             f"http://{_APP_CONTAINER}:8000": f"http://127.0.0.1:{p.app}",
         },
     )

@@ -171,3 +171,19 @@ def test_answers_are_bounded_by_the_input(sim: Simulator) -> None:
         budget(ChatRequest("m", [{"role": "user", "content": "hi"}], options={"num_predict": 7}))
         == 7
     )
+
+
+def _ready_metric(url: str) -> float:
+    for line in httpx.get(f"{url}/metrics").text.splitlines():
+        if line.startswith("tradia_ready "):
+            return float(line.split()[1])
+    raise AssertionError("no tradia_ready in /metrics")
+
+
+def test_metrics_say_whether_the_app_is_ready(sim: Simulator) -> None:
+    # What /readyz says, for Prometheus: 1 with the default model, 0 without it.
+    with running_app(sim.url) as url:
+        assert _ready_metric(url) == 1
+    with running_app(sim.url, OLLAMA_MODEL="mistral:7b") as url:
+        assert httpx.get(f"{url}/readyz").status_code == 503
+        assert _ready_metric(url) == 0

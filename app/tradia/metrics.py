@@ -61,6 +61,12 @@ class Metrics:
         self.generations_running = Gauge(
             "tradia_generations_running", "Generations in progress", registry=self.registry
         )
+        self.ready = Gauge(
+            "tradia_ready",
+            "1 when the app can serve (its /readyz: the AI server answers, with the default"
+            " model), else 0; set at each scrape",
+            registry=self.registry,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

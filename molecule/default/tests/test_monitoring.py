@@ -89,6 +89,13 @@ def test_gpu_memory_from_nvidia_smi_reaches_prometheus(app_server):
     assert 0 <= float(used["value"][1]) < 1, used
 
 
+def test_the_apps_readiness_reaches_prometheus(app_server):
+    expr = 'tradia_ready{instance="app-server"}'
+    wait_until(lambda: _prometheus(app_server, _query_url(expr))["result"], expr, 60)
+    (ready,) = _prometheus(app_server, _query_url(expr))["result"]
+    assert ready["value"][1] == "1", ready
+
+
 @pytest.mark.parametrize("path", ["/monitoring/node", "/monitoring/traefik"])
 def test_exporters_need_the_scrape_password(app_server, ai_server, path):
     ca = ai_server.file("/etc/tradia/ai/tls/ca.crt").content_string
