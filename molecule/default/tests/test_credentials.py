@@ -2,7 +2,8 @@
 of their own, Ollama without capabilities. (The AI server keeps its clients' keys as SHA-256
 digests, no password hash: tests/test_gateway.py.)
 
-That a rerun keeps every hash is molecule's idempotence step (a new hash is a changed task);
+That a rerun keeps every hash is test_wiped_lab_restored.py's rerun of site.yml (changed=0: a
+new hash is a changed task) and molecule's idempotence step in molecule/ai_server;
 that a changed password changes the hash is tests/unit/roles/test_users_files.py."""
 
 import hashlib

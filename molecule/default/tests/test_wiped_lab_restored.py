@@ -1,7 +1,9 @@
-"""Backups that restore (issue 18): backup.yml archives the converged lab; the state that cannot
-be rebuilt is destroyed (the controller's CA directory, /etc/tradia on both servers, the model);
-restore.yml puts it back and deploys; then site.yml changes nothing, both servers present the same
-certificates (same SHA-256 fingerprints) and the AI server lists the same models.
+"""Backups that restore (issue 18): backup.yml archives the converged lab, monitoring data
+included (backup_monitoring); the state that cannot be rebuilt is destroyed (the controller's CA
+directory, /etc/tradia on both servers, the model, Prometheus and its data on the monitoring
+host); restore.yml puts it back and deploys; then site.yml changes nothing, both servers present
+the same certificates (same SHA-256 fingerprints), the AI server lists the same models and
+Prometheus still holds what it had scraped before.
 Runs last (file order, after test_upgrade.py): whatever it leaves, no other test depends on it.
 Measured: 322 s beside other work (backup, restore with its site.yml, the site.yml rerun)."""
 
@@ -11,12 +13,13 @@ import os
 import re
 import shutil
 import ssl
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import curl_ai_locally, inventory_vars, run_playbook
+from conftest import curl_ai_locally, inventory_vars, run_playbook, wait_until
 
 CA_DIR = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent")) / "pki"
 # Throwaway, for the test bed only; handed to ansible-playbook in a 0600 file, not its arguments.
@@ -53,6 +56,15 @@ def _changed(run) -> dict[str, int]:
     }
 
 
+def _scraped_at(app_server, at: float) -> list[str]:
+    """The instances whose node exporter Prometheus had scraped as up at the time `at`."""
+    query = httpx.QueryParams({"query": 'up{job="node"} == 1', "time": f"{at:.3f}"})
+    out = app_server.check_output(
+        "curl -sf --max-time 10 %s", f"http://127.0.0.1:9090/api/v1/query?{query}"
+    )
+    return sorted(sample["metric"]["instance"] for sample in json.loads(out)["data"]["result"])
+
+
 def _tail(run) -> str:
     return run.stdout[-4000:] + run.stderr[-2000:]
 
@@ -78,8 +90,23 @@ def test_a_restored_lab_serves_the_same_certificates_and_models(
         "ca": (CA_DIR / "ca.crt").read_bytes(),
     }
     assert before["models"], "the converged lab has no model to restore"
+    # A moment Prometheus has data for: the restored monitoring host must still have it (a new,
+    # empty Prometheus has no sample at or before that moment).
+    both = ["ai-server", "app-server"]
+    wait_until(lambda: _scraped_at(app_server, time.time()) == both, "both servers scraped", 120)
+    scraped_at = time.time()
+    before["scraped"] = _scraped_at(app_server, scraped_at)
+    assert before["scraped"] == ["ai-server", "app-server"], before["scraped"]
     archive = tmp_path / "lab.tar.gpg"
-    backup = run_playbook("backup.yml", "-e", f"@{secrets}", "-e", f"backup_archive={archive}")
+    backup = run_playbook(
+        "backup.yml",
+        "-e",
+        f"@{secrets}",
+        "-e",
+        f"backup_archive={archive}",
+        "-e",
+        "backup_monitoring=true",
+    )
     assert backup.returncode == 0, _tail(backup)
     assert archive.stat().st_size > 0
 
@@ -93,9 +120,20 @@ def test_a_restored_lab_serves_the_same_certificates_and_models(
     shutil.rmtree(CA_DIR)
     for host in (ai_server, app_server):
         host.run_expect([0], "rm -rf /etc/tradia")
+    # A reinstalled monitoring host: neither Prometheus nor its data.
+    app_server.run_expect(
+        [0], "docker rm -f tradia-prometheus && rm -rf /var/lib/tradia/monitoring"
+    )
 
     restore = run_playbook(
-        "restore.yml", "-e", f"@{secrets}", "-e", f"backup_archive={archive}", timeout=600
+        "restore.yml",
+        "-e",
+        f"@{secrets}",
+        "-e",
+        f"backup_archive={archive}",
+        "-e",
+        "backup_monitoring=true",
+        timeout=600,
     )
     assert restore.returncode == 0, _tail(restore)
 
@@ -109,5 +147,6 @@ def test_a_restored_lab_serves_the_same_certificates_and_models(
         "ai": _fingerprint(ai_ip, 11434),
         "models": _models(ai_ip, ca_copy),
         "ca": (CA_DIR / "ca.crt").read_bytes(),
+        "scraped": _scraped_at(app_server, scraped_at),
     }
     assert after == before
