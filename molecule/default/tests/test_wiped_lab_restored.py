@@ -98,15 +98,13 @@ def test_a_restored_lab_serves_the_same_certificates_and_models(
     before["scraped"] = _scraped_at(app_server, scraped_at)
     assert before["scraped"] == ["ai-server", "app-server"], before["scraped"]
     archive = tmp_path / "lab.tar.gpg"
-    backup = run_playbook(
-        "backup.yml",
-        "-e",
-        f"@{secrets}",
-        "-e",
-        f"backup_archive={archive}",
-        "-e",
-        "backup_monitoring=true",
+    # One archive, the same extra variables for its backup and its restore.
+    archive_vars = (
+        *("-e", f"@{secrets}"),
+        *("-e", f"backup_archive={archive}"),
+        *("-e", "backup_monitoring=true"),
     )
+    backup = run_playbook("backup.yml", *archive_vars)
     assert backup.returncode == 0, _tail(backup)
     assert archive.stat().st_size > 0
 
@@ -125,16 +123,7 @@ def test_a_restored_lab_serves_the_same_certificates_and_models(
         [0], "docker rm -f tradia-prometheus && rm -rf /var/lib/tradia/monitoring"
     )
 
-    restore = run_playbook(
-        "restore.yml",
-        "-e",
-        f"@{secrets}",
-        "-e",
-        f"backup_archive={archive}",
-        "-e",
-        "backup_monitoring=true",
-        timeout=600,
-    )
+    restore = run_playbook("restore.yml", *archive_vars, timeout=600)
     assert restore.returncode == 0, _tail(restore)
 
     rerun = run_playbook("site.yml")
